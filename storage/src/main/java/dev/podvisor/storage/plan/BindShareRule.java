@@ -23,13 +23,13 @@ final class BindShareRule implements MountRule {
             return Optional.empty();
         }
         String dest = ctx.destination();
-        Path real = ctx.realSource();
         if (dest.equals("/dev") || dest.startsWith("/dev/")) {
-            boolean regular = ctx.plan().facts.stat(real).map(FileStat::isRegularFile).orElse(false);
+            boolean regular = ctx.realSourceIfExists().flatMap(ctx.plan().facts::stat).map(FileStat::isRegularFile).orElse(false);
             if (!regular) {
                 return Optional.empty();
             }
         }
+        Path real = ctx.realSource();
         String what = real.toString().equals(Path.of(ctx.mount().source()).normalize().toString())
                 ? "source " + real : "source " + ctx.mount().source() + " resolves to " + real;
         return Optional.of(ctx.plan().shareOn(ctx, GuestPaths.KATA_SHARED, id(), what + " is a host path; shared by virtio-fs"
