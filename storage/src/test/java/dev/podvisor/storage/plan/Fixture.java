@@ -14,23 +14,23 @@ import java.util.List;
 import java.util.Map;
 
 /** A recorded kubelet node: / on ext4, /var on xfs, kubelet volumes of pod uid1, a containerd sandbox shm. */
-final class Fixture {
+public final class Fixture {
 
-    static final String POD = "/var/lib/kubelet/pods/uid1";
-    static final String EMPTY = POD + "/volumes/kubernetes.io~empty-dir";
-    static final String CACHE = EMPTY + "/cache";
-    static final String SCRATCH = EMPTY + "/scratch";
-    static final String HUGE = EMPTY + "/huge";
-    static final String CACHE_SUBPATH = POD + "/volume-subpaths/cache/app/0";
-    static final String SCRATCH_SUBPATH = POD + "/volume-subpaths/scratch/app/1";
-    static final String SHM = "/run/containerd/io.containerd.grpc.v1.cri/sandboxes/sb1/shm";
-    static final String HOSTS = "/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/sb1/hosts";
-    static final String DATA = "/srv/data";
-    static final String CSI = POD + "/volumes/kubernetes.io~csi/pv1/mount";
-    static final String BUNDLE = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/c1";
-    static final long MIB = 1L << 20;
+    public static final String POD = "/var/lib/kubelet/pods/uid1";
+    public static final String EMPTY = POD + "/volumes/kubernetes.io~empty-dir";
+    public static final String CACHE = EMPTY + "/cache";
+    public static final String SCRATCH = EMPTY + "/scratch";
+    public static final String HUGE = EMPTY + "/huge";
+    public static final String CACHE_SUBPATH = POD + "/volume-subpaths/cache/app/0";
+    public static final String SCRATCH_SUBPATH = POD + "/volume-subpaths/scratch/app/1";
+    public static final String SHM = "/run/containerd/io.containerd.grpc.v1.cri/sandboxes/sb1/shm";
+    public static final String HOSTS = "/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/sb1/hosts";
+    public static final String DATA = "/srv/data";
+    public static final String CSI = POD + "/volumes/kubernetes.io~csi/pv1/mount";
+    public static final String BUNDLE = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/c1";
+    public static final long MIB = 1L << 20;
 
-    static final String[] MOUNTINFO = {
+    public static final String[] MOUNTINFO = {
         "1 0 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw",
         "20 1 8:2 / /var rw,relatime shared:2 - xfs /dev/sda2 rw,attr2,inode64",
         "30 1 0:25 / /run rw,nosuid,nodev shared:3 - tmpfs tmpfs rw,size=800000k,mode=755",
@@ -41,7 +41,7 @@ final class Fixture {
         "104 20 8:2 /lib/kubelet/pods/uid1/volumes/kubernetes.io~empty-dir/scratch/logs " + SCRATCH_SUBPATH + " rw - xfs /dev/sda2 rw",
     };
 
-    static RecordedHostFacts.Builder node() {
+    public static RecordedHostFacts.Builder node() {
         return RecordedHostFacts.builder()
                 .mountInfo(MOUNTINFO)
                 .directory(CACHE, 2000, 0, 50)
@@ -60,17 +60,17 @@ final class Fixture {
                 .tmpfs(SHM, 128 * MIB);
     }
 
-    static OciMount bind(String destination, String source, String... extra) {
+    public static OciMount bind(String destination, String source, String... extra) {
         List<String> options = new ArrayList<>(List.of("rbind", "rprivate"));
         options.addAll(List.of(extra));
         return new OciMount(destination, "bind", source, options);
     }
 
-    static OciSpec spec(OciMount... mounts) {
+    public static OciSpec spec(OciMount... mounts) {
         return spec(List.of(mounts), 0);
     }
 
-    static OciSpec spec(List<OciMount> mounts, long hugepage2MLimit) {
+    public static OciSpec spec(List<OciMount> mounts, long hugepage2MLimit) {
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
         root.put("ociVersion", "1.2.0");
@@ -92,19 +92,19 @@ final class Fixture {
         return OciSpec.of(root);
     }
 
-    static PlanInput input(OciSpec spec) {
+    public static PlanInput input(OciSpec spec) {
         return input(PlannerSettings.defaults(), Map.of(), spec, List.of(new RootfsMount("overlay", "overlay", List.of("lowerdir=/a:/b", "upperdir=/u", "workdir=/w"))));
     }
 
-    static PlanInput input(PlannerSettings settings, Map<String, String> annotations, OciSpec spec, List<RootfsMount> rootfs) {
+    public static PlanInput input(PlannerSettings settings, Map<String, String> annotations, OciSpec spec, List<RootfsMount> rootfs) {
         return new PlanInput(settings, "sb1", "c1", false, new LinkedHashMap<>(annotations), spec, rootfs, Path.of(BUNDLE));
     }
 
-    static StoragePlan plan(RecordedHostFacts facts, OciMount... mounts) {
+    public static StoragePlan plan(RecordedHostFacts facts, OciMount... mounts) {
         return StoragePlanner.plan(input(spec(mounts)), facts);
     }
 
-    static MountDecision only(StoragePlan plan) {
+    public static MountDecision only(StoragePlan plan) {
         if (plan.mounts().size() != 1) {
             throw new AssertionError("expected one mount decision: " + plan.mounts());
         }
