@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * Rule 1: destination {@code /dev/shm} becomes the sandbox-wide guest tmpfs, sized from the host bind source when it
  * is a tmpfs (statfs total bytes), else from a tmpfs {@code size=} option, else 64 MiB (Kata runtime-rs
- * manager.rs {@code get_shm_size}).
+ * manager.rs {@code get_shm_size}). An emptyDir mounted at {@code /dev/shm} is left to the emptyDir rules.
  */
 final class DevShmRule implements MountRule {
 
@@ -22,6 +22,12 @@ final class DevShmRule implements MountRule {
     @Override
     public Optional<PlanBuilder.Placement> apply(MountContext ctx) {
         if (!ctx.destination().equals("/dev/shm")) {
+            return Optional.empty();
+        }
+        if (ctx.emptyDir().isPresent()) {
+            // "emptyDir: {medium: Memory, sizeLimit: 1Gi}" at /dev/shm is the usual way to get a bigger shm: it keeps
+            // its own size and its sharing between the pod's containers (rules 2-5), as in Kata, where the emptyDir
+            // is typed ephemeral before the shm rule runs.
             return Optional.empty();
         }
         OciMount m = ctx.mount();

@@ -124,6 +124,6 @@ final class DirectVolumeRule implements MountRule {
         String dropped = info.options().size() != info.guestOptions().size() ? "; bind/rbind dropped from the guest mount options" : "";
         String why = "direct volume (" + vt + ") recorded for " + m.source() + ": " + what + " with " + info.fstype() + " attached as "
                 + kind.wireName() + (readOnly ? ", read-only" : "") + dropped;
-        return Optional.of(ctx.placement(kind, id, 0, id(), why, mp));
+        return Optional.of(ctx.placement(kind, id, 0, readOnly, id(), why, mp));
     }
 }

@@ -44,15 +44,6 @@ final class HostBlockDeviceRule implements MountRule {
         String why = "source " + real.get() + " is block device " + st.get().rdevMajor() + ":" + st.get().rdevMinor()
                 + "; attached as virtio-blk" + (readOnly ? ", read-only (" + (blkRo ? "BLKROGET says read-only" : "mount option ro") + ")" : "")
                 + "; never mounted on the host";
-        PlanBuilder.Placement p = ctx.placement(MountKind.VIRTIO_BLK, id, 0, id(), why, mp);
-        if (readOnly && !ctx.mount().readOnly()) {
-            MountDecision d = p.decision();
-            List<String> guestOptions = new ArrayList<>(p.guestMount().options());
-            guestOptions.add("ro");
-            return Optional.of(new PlanBuilder.Placement(
-                    new MountDecision(d.destination(), d.source(), d.kind(), d.device(), 0, true, d.rule(), d.reason(), d.guestPath()),
-                    new dev.podvisor.storage.spec.OciMount(d.destination(), "bind", mp, guestOptions)));
-        }
-        return Optional.of(p);
+        return Optional.of(ctx.placement(MountKind.VIRTIO_BLK, id, 0, readOnly, id(), why, mp));
     }
 }

@@ -148,7 +148,18 @@ final class MountContext {
 
     /** Builds the placement of this mount: the decision plus the guest bind from {@code guestPath}. */
     PlanBuilder.Placement placement(MountKind kind, String device, long sizeBytes, String rule, String reason, String guestPath) {
-        MountDecision d = new MountDecision(destination, mount.source(), kind, device, sizeBytes, mount.readOnly(), rule, reason, guestPath);
-        return new PlanBuilder.Placement(d, PlanBuilder.guestBind(mount, guestPath));
+        return placement(kind, device, sizeBytes, mount.readOnly(), rule, reason, guestPath);
+    }
+
+    /** As above; {@code readOnly} beyond the spec's {@code ro} (a read-only device) adds {@code ro} to the guest bind. */
+    PlanBuilder.Placement placement(MountKind kind, String device, long sizeBytes, boolean readOnly, String rule, String reason, String guestPath) {
+        MountDecision d = new MountDecision(destination, mount.source(), kind, device, sizeBytes, readOnly, rule, reason, guestPath);
+        OciMount guest = PlanBuilder.guestBind(mount, guestPath);
+        if (readOnly && !guest.readOnly()) {
+            java.util.List<String> options = new java.util.ArrayList<>(guest.options());
+            options.add("ro");
+            guest = new OciMount(guest.destination(), guest.type(), guest.source(), options);
+        }
+        return new PlanBuilder.Placement(d, guest);
     }
 }

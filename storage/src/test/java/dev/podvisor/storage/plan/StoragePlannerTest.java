@@ -54,10 +54,17 @@ class StoragePlannerTest {
     }
 
     @Test
-    void devShmWinsOverEmptyDirRules() {
-        MountDecision d = only(plan(node().build(), bind("/dev/shm", CACHE)));
-        assertEquals("dev-shm", d.rule());
-        assertEquals(64 * MIB, d.sizeBytes());
+    void devShmWinsOverBindShareButAMemoryEmptyDirAtDevShmKeepsItsOwnSize() {
+        MountDecision host = only(plan(node().build(), bind("/dev/shm", DATA)));
+        assertEquals("dev-shm", host.rule());
+        assertTrue(host.reason().contains("is not a tmpfs; default size 64 MiB"), host.reason());
+        RecordedHostFacts facts = node().mountInfo("110 20 0:90 / " + EMPTY + "/dshm rw - tmpfs tmpfs rw,size=1048576k")
+                .tmpfs(EMPTY + "/dshm", 1L << 30).build();
+        StoragePlan plan = plan(facts, bind("/dev/shm", EMPTY + "/dshm"));
+        MountDecision d = only(plan);
+        assertEquals("emptydir-tmpfs", d.rule());
+        assertEquals(1L << 30, d.sizeBytes());
+        assertEquals(GuestPaths.EPHEMERAL + "/dshm", d.guestPath());
     }
 
     @Test
@@ -243,6 +250,11 @@ class StoragePlannerTest {
         assertEquals(DiskAttachment.DiskType.VHOST_USER_BLK, plan.disks().getFirst().type());
         assertTrue(plan.disks().getFirst().readOnly());
         assertEquals(List.of("ro"), storageAt(plan, only(plan).guestPath()).options());
+        RecordedHostFacts roInfo = node().blockDevice("/dev/sdb", 8, 16, false)
+                .directVolume(CSI, "{\"volume-type\":\"directvol\",\"device\":\"/dev/sdb\",\"fstype\":\"ext4\",\"options\":[\"ro\"]}").build();
+        StoragePlan ro = plan(roInfo, bind("/data", CSI));
+        assertTrue(only(ro).readOnly());
+        assertTrue(ro.guestMounts().getFirst().options().contains("ro"));
     }
 
     @Test
