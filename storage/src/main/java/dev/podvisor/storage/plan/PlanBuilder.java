@@ -134,9 +134,27 @@ final class PlanBuilder {
         Optional<Integer> gid = fsGroup(ref.dir());
         storage(new GuestStorage("ephemeral", List.of(), "tmpfs", "tmpfs",
                 gid.map(g -> List.of("fsgid=" + g)).orElse(List.of()), mp, null, false, sizeBytes, null));
-        String guestPath = ref.subdir().isEmpty() ? mp : mp + "/" + ref.subdir();
+        String guestPath = subdirInGuest(ref, mp);
         String why = reason + gid.map(g -> "; fsgid=" + g + " (host dir gid)").orElse("");
         return ctx.placement(MountKind.GUEST_TMPFS, "", sizeBytes, rule, why, guestPath);
+    }
+
+    /**
+     * The guest path of {@code ref} under the guest volume {@code mp}. For a subPath, kubelet made the sub-directory on
+     * the host only; the guest volume is fresh, so an agent {@code local} Storage (mkdir -p, mode and fsgid) makes it
+     * there, after the volume's own Storage.
+     */
+    private String subdirInGuest(EmptyDirRef ref, String mp) {
+        if (ref.subdir().isEmpty()) {
+            return mp;
+        }
+        String guestPath = mp + "/" + ref.subdir();
+        Optional<FileStat> host = facts.stat(ref.dir().resolve(ref.subdir()));
+        int mode = host.map(FileStat::mode).orElse(0750) & 07777;
+        List<String> options = new ArrayList<>(List.of("mode=0" + Integer.toOctalString(mode)));
+        host.map(FileStat::gid).filter(g -> g != 0).ifPresent(g -> options.add("fsgid=" + g));
+        storage(new GuestStorage("local", List.of(), "local", "local", options, guestPath, null, false, 0, null));
+        return guestPath;
     }
 
     /** Guest hugetlbfs for an emptyDir on hugetlbfs. */
@@ -144,7 +162,7 @@ final class PlanBuilder {
         String mp = GuestPaths.EPHEMERAL + "/" + ref.volume();
         storage(new GuestStorage("ephemeral", List.of(), "nodev", "hugetlbfs",
                 List.of("pagesize=" + pageBytes, "size=" + sizeBytes), mp, null, false, 0, null));
-        String guestPath = ref.subdir().isEmpty() ? mp : mp + "/" + ref.subdir();
+        String guestPath = subdirInGuest(ref, mp);
         return ctx.placement(MountKind.GUEST_HUGETLBFS, "", sizeBytes, rule, reason, guestPath);
     }
 

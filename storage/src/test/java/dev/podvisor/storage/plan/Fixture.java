@@ -45,6 +45,8 @@ public final class Fixture {
         return RecordedHostFacts.builder()
                 .mountInfo(MOUNTINFO)
                 .directory(CACHE, 2000, 0, 50)
+                .file(CACHE + "/sub", new dev.podvisor.storage.host.FileStat(dev.podvisor.storage.host.FileStat.FileType.DIRECTORY,
+                        02770, 0, 2000, 0, 50, 0, 0, 4096))
                 .directory(SCRATCH, 0, 8, 2)
                 .directory(SCRATCH + "/logs", 0, 8, 2)
                 .directory(HUGE, 0, 0, 51)

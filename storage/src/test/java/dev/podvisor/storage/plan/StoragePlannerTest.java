@@ -93,7 +93,12 @@ class StoragePlannerTest {
         assertEquals(GuestPaths.EPHEMERAL + "/cache/sub", sub.guestPath());
         assertEquals(64 * MIB, sub.sizeBytes());
         assertEquals(GuestPaths.EPHEMERAL + "/cache/sub", plan.guestMounts().get(1).source());
-        assertEquals(1, plan.storages().size(), "one guest tmpfs for the volume and its subPath");
+        assertEquals(2, plan.storages().size(), "one guest tmpfs for the volume and its subPath, and the sub-directory: " + plan.storages());
+        assertEquals("ephemeral", plan.storages().get(0).driver());
+        GuestStorage dir = plan.storages().get(1);
+        assertEquals("local", dir.driver(), "the guest tmpfs is fresh: the agent makes kubelet's sub-directory in it");
+        assertEquals(GuestPaths.EPHEMERAL + "/cache/sub", dir.mountPoint());
+        assertEquals(List.of("mode=02770", "fsgid=2000"), dir.options(), "the host sub-directory's mode and group");
         assertTrue(sub.reason().contains("subPath"), sub.reason());
     }
 
