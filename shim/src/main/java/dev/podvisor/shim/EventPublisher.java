@@ -27,7 +27,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  * name ({@code containerd.events.TaskExit}), as containerd expects. Without {@code TTRPC_ADDRESS} (CRI-O)
  * events are only logged, as Kata does.
  */
-public final class EventPublisher implements AutoCloseable {
+public final class EventPublisher implements TaskEvents, AutoCloseable {
 
     /** Topics, containerd: core/runtime/events.go. */
     public static final String TASK_CREATE = "/tasks/create", TASK_START = "/tasks/start", TASK_EXIT = "/tasks/exit",
@@ -61,6 +61,7 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     /** Queues an event; never blocks and never throws. */
+    @Override
     public void publish(String topic, Message event) {
         Instant now = Instant.now();
         Envelope envelope = Envelope.newBuilder()

@@ -70,7 +70,7 @@ public final class TaskService {
     public static final String VERSION = "podvisor 0.1.0 (io.containerd.kata.v2)";
 
     private final SandboxFactory sandboxFactory;
-    private final EventPublisher events;
+    private final TaskEvents events;
     private final LogfmtLog log;
     private final Runnable exit;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
@@ -122,7 +122,7 @@ public final class TaskService {
      * @param events         where task events go
      * @param exit           called after Shutdown when no container remains: stops the daemon
      */
-    public TaskService(SandboxFactory sandboxFactory, EventPublisher events, LogfmtLog log, Runnable exit) {
+    public TaskService(SandboxFactory sandboxFactory, TaskEvents events, LogfmtLog log, Runnable exit) {
         this.sandboxFactory = sandboxFactory;
         this.events = events;
         this.log = log;
