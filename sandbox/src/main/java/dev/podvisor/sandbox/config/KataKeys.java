@@ -32,7 +32,7 @@ final class KataKeys {
             "guest_memory_dump_paging", "confidential_guest", "sev_snp_guest", "enable_guest_swap", "rootless",
             "disable_selinux", "disable_guest_selinux", "use_legacy_serial", "extra_monitor_socket",
             "virtio_fs_inode_file_handles", "reclaim_guest_freed_memory", "hotplug_vfio_on_root_bus",
-            "valid_ctlpaths", "guest_pre_attestation");
+            "guest_pre_attestation");
 
     static final Set<String> RUNTIME = Set.of(
             "jaeger_endpoint", "jaeger_user", "jaeger_password", "vfio_mode", "guest_selinux_label",
