@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Overlays pod annotations on a configuration, as Kata's Go runtime does in {@code addAnnotations}
@@ -74,7 +75,15 @@ public final class ConfigAnnotations {
      */
     public static PodvisorConfig apply(PodvisorConfig config, Map<String, String> annotations, int hostCpus) {
         Map<String, String> sorted = new TreeMap<>(annotations);
-        List<Pattern> gate = config.clh().enableAnnotations().stream().map(Pattern::compile).toList();
+        List<Pattern> gate = new ArrayList<>();
+        for (String re : config.clh().enableAnnotations()) {
+            try {
+                gate.add(Pattern.compile(re));
+            } catch (PatternSyntaxException e) {
+                throw new ConfigException("[hypervisor.clh] enable_annotations: entry \"" + re
+                        + "\" is not a valid regular expression: " + e.getDescription());
+            }
+        }
         for (String key : sorted.keySet()) {
             if (key.startsWith(HYPERVISOR_PREFIX)) {
                 String suffix = key.substring(HYPERVISOR_PREFIX.length());

@@ -214,8 +214,7 @@ public final class ConfigLoader {
 
     /** Deep merge: tables merge key by key, anything else replaces. */
     static void merge(ObjectNode target, ObjectNode src) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = src.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : src.properties()) {
             JsonNode old = target.get(e.getKey());
             if (old instanceof ObjectNode oldObj && e.getValue() instanceof ObjectNode newObj) {
                 merge(oldObj, newObj);
