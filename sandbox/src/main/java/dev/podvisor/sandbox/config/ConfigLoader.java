@@ -298,7 +298,7 @@ public final class ConfigLoader {
             }
         }
 
-        ConfigOrigin origin = new ConfigOrigin(file, dropIns, unknown, ignored, warnings);
+        ConfigOrigin origin = new ConfigOrigin(source, file, dropIns, unknown, ignored, warnings);
         return new PodvisorConfig(clh, agent, runtime, podvisor, origin);
     }
 

@@ -335,7 +335,7 @@ class ConfigLoaderTest {
         Path missingKernel = dir.resolve("no-vmlinux");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
                 base.replace(kernel.toString(), missingKernel.toString()), "<t>").validatePaths());
-        assertEquals("<built-in>: [hypervisor.clh] kernel = \"" + missingKernel + "\": no such file", e.getMessage());
+        assertEquals("<t>: [hypervisor.clh] kernel = \"" + missingKernel + "\": no such file", e.getMessage());
 
         ConfigException notExe = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
                 base.replace(vfs.toString(), kernel.toString()), "<t>").validatePaths());

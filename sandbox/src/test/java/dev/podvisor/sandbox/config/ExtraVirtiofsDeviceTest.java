@@ -42,6 +42,9 @@ class ExtraVirtiofsDeviceTest {
         assertBad("dev:-o x\\", "trailing backslash");
         assertBad("dev:--shared-dir=/tmp", "argument '--shared-dir=/tmp' is set by Podvisor");
         assertBad("dev:--socket-path /tmp/s", "argument '--socket-path' is set by Podvisor");
+        assertBad("dev:--socket=/tmp/s", "argument '--socket=/tmp/s' is set by Podvisor");
+        assertBad("dev:-o cache=none,source=/srv", "option '-o source=/srv' is set by Podvisor");
+        assertBad("dev:-osource=/srv", "option '-o source=/srv' is set by Podvisor");
     }
 
     @Test
