@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -140,17 +141,18 @@ public final class ConfigLoader {
         ObjectNode root = readTree(file);
         List<Path> dropIns = dropIns(file);
         List<String> warnings = new ArrayList<>();
+        Map<String, String> keySources = new HashMap<>();
         for (Path d : dropIns) {
             if (!Files.isRegularFile(d)) {
                 warnings.add("drop-in " + d + " is not a regular file; skipped");
                 continue;
             }
-            merge(root, readTree(d));
+            merge(root, readTree(d), "", d.toString(), keySources);
         }
         List<Path> applied = dropIns.stream().filter(Files::isRegularFile).toList();
         String source = applied.isEmpty() ? file.toString()
                 : file + " (with drop-ins " + String.join(", ", applied.stream().map(Path::toString).toList()) + ")";
-        return fromTree(root, source, Optional.of(file), applied, warnings);
+        return fromTree(root, source, Optional.of(file), applied, warnings, keySources);
     }
 
     /**
@@ -168,7 +170,7 @@ public final class ConfigLoader {
         } catch (JacksonException e) {
             throw new ConfigException(sourceName + ": invalid TOML: " + e.getOriginalMessage(), e);
         }
-        return fromTree(root, sourceName, Optional.empty(), List.of(), new ArrayList<>());
+        return fromTree(root, sourceName, Optional.empty(), List.of(), new ArrayList<>(), Map.of());
     }
 
     private static ObjectNode readTree(Path file) {
@@ -212,14 +214,27 @@ public final class ConfigLoader {
         }
     }
 
-    /** Deep merge: tables merge key by key, anything else replaces. */
-    static void merge(ObjectNode target, ObjectNode src) {
+    /**
+     * Deep merge: tables merge key by key, anything else replaces. Records in {@code keySources} which file set
+     * each replaced key ({@code prefix} + key, dotted).
+     */
+    static void merge(ObjectNode target, ObjectNode src, String prefix, String file, Map<String, String> keySources) {
         for (Map.Entry<String, JsonNode> e : src.properties()) {
             JsonNode old = target.get(e.getKey());
             if (old instanceof ObjectNode oldObj && e.getValue() instanceof ObjectNode newObj) {
-                merge(oldObj, newObj);
+                merge(oldObj, newObj, prefix + e.getKey() + ".", file, keySources);
             } else {
                 target.set(e.getKey(), e.getValue().deepCopy());
+                recordSources(prefix + e.getKey(), e.getValue(), file, keySources);
+            }
+        }
+    }
+
+    private static void recordSources(String key, JsonNode value, String file, Map<String, String> keySources) {
+        keySources.put(key, file);
+        if (value instanceof ObjectNode obj) {
+            for (Map.Entry<String, JsonNode> e : obj.properties()) {
+                recordSources(key + "." + e.getKey(), e.getValue(), file, keySources);
             }
         }
     }
@@ -236,7 +251,7 @@ public final class ConfigLoader {
     }
 
     private static PodvisorConfig fromTree(ObjectNode root, String source, Optional<Path> file, List<Path> dropIns,
-                                           List<String> warnings) {
+                                           List<String> warnings, Map<String, String> keySources) {
         List<String> unknown = new ArrayList<>();
         List<String> ignored = new ArrayList<>();
 
@@ -256,12 +271,13 @@ public final class ConfigLoader {
             }
         }
         TomlTable clhT = new TomlTable(source, "hypervisor.clh", subTable(hypervisors, "clh", "[hypervisor] clh",
-                source));
+                source), keySources);
         HypervisorConfig clh = readHypervisor(clhT, source, warnings);
         collect(clhT, KataKeys.HYPERVISOR, unknown, ignored);
 
         ObjectNode agents = subTable(root, "agent", "agent", source);
-        TomlTable agentT = new TomlTable(source, "agent.kata", subTable(agents, "kata", "[agent] kata", source));
+        TomlTable agentT = new TomlTable(source, "agent.kata", subTable(agents, "kata", "[agent] kata", source),
+                keySources);
         AgentConfig agent = readAgent(agentT);
         collect(agentT, KataKeys.AGENT, unknown, ignored);
         if (agents != null) {
@@ -273,11 +289,13 @@ public final class ConfigLoader {
             }
         }
 
-        TomlTable runtimeT = new TomlTable(source, "runtime", subTable(root, "runtime", "runtime", source));
+        TomlTable runtimeT = new TomlTable(source, "runtime", subTable(root, "runtime", "runtime", source),
+                keySources);
         RuntimeConfig runtime = readRuntime(runtimeT);
         collect(runtimeT, KataKeys.RUNTIME, unknown, ignored);
 
-        TomlTable podT = new TomlTable(source, "podvisor", subTable(root, "podvisor", "podvisor", source));
+        TomlTable podT = new TomlTable(source, "podvisor", subTable(root, "podvisor", "podvisor", source),
+                keySources);
         PodvisorExtras podvisor = readPodvisor(podT);
         collect(podT, Set.of(), unknown, ignored);
 

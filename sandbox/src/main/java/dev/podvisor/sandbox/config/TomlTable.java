@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,17 +19,21 @@ final class TomlTable {
     private final String source;
     private final String name;
     private final ObjectNode node;
+    private final Map<String, String> keySources;
     private final Set<String> used = new LinkedHashSet<>();
 
     /**
      * @param source the file name, for messages
      * @param name   the table's dotted name, e.g. {@code hypervisor.clh}
      * @param node   the table, or null when the file does not have it
+     * @param keySources for keys set by a drop-in: dotted key ({@code hypervisor.clh.default_memory}) to the file
+     *                   that set it last; other keys are named with {@code source}
      */
-    TomlTable(String source, String name, ObjectNode node) {
+    TomlTable(String source, String name, ObjectNode node, Map<String, String> keySources) {
         this.source = source;
         this.name = name;
         this.node = node;
+        this.keySources = keySources;
     }
 
     String name() {
@@ -63,7 +68,7 @@ final class TomlTable {
     /** @return an error naming the file, table, key and value: {@code f: [t] k = v: problem} */
     ConfigException bad(String key, String problem) {
         JsonNode v = node == null ? null : node.get(key);
-        return new ConfigException(source + ": " + where(key) + (v == null ? "" : " = " + render(v)) + ": "
+        return new ConfigException(keySources.getOrDefault(name + "." + key, source) + ": " + where(key) + (v == null ? "" : " = " + render(v)) + ": "
                 + problem);
     }
 

@@ -308,10 +308,14 @@ class ConfigLoaderTest {
         assertEquals(List.of(dir.resolve("config.d/10-a.toml"), dir.resolve("config.d/20-b.toml")),
                 c.origin().dropIns());
 
-        write(dir.resolve("config.d/30-bad.toml"), "[hypervisor.clh]\ndefault_memory = \"big\"\n");
+        Path bad = write(dir.resolve("config.d/30-bad.toml"), "[hypervisor.clh]\ndefault_memory = \"big\"\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.loadFile(main));
-        assertTrue(e.getMessage().contains("30-bad.toml"), e.getMessage());
-        assertTrue(e.getMessage().contains("[hypervisor.clh] default_memory = \"big\""), e.getMessage());
+        assertEquals(bad + ": [hypervisor.clh] default_memory = \"big\": expected an integer number of MiB",
+                e.getMessage());
+        Files.delete(bad);
+        write(main, "[runtime]\nenable_pprof = 1\n");
+        ConfigException inMain = assertThrows(ConfigException.class, () -> ConfigLoader.loadFile(main));
+        assertTrue(inMain.getMessage().startsWith(main + " (with drop-ins "), inMain.getMessage());
     }
 
     // ---- validatePaths ----
