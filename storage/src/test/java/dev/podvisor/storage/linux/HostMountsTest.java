@@ -61,6 +61,21 @@ class HostMountsTest {
     }
 
     @Test
+    void readOnlyBindKeepsTheSourceMountFlags() throws Exception {
+        Path source = mkdir("locked");
+        HostMounts.mount("tmpfs", "tmpfs", source, List.of("size=1m", "nosuid", "nodev", "noexec"));
+        mounted.add(source);
+        assertEquals(Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC | Linux.MS_RELATIME,
+                Linux.mountFlags(source.toString()) & ~Linux.MS_NOATIME & ~Linux.MS_NODIRATIME);
+        Path target = mkdir("ro-of-locked");
+        HostMounts.bind(source, target, true);
+        mounted.add(target);
+        assertTrue(entryAt(target).mountOptions().containsAll(List.of("ro", "nosuid", "nodev", "noexec")),
+                entryAt(target).mountOptions().toString());
+        assertTrue((Linux.mountFlags(target.toString()) & Linux.MS_RDONLY) != 0);
+    }
+
+    @Test
     void writableBindShowsSubDirectoryRoot() throws Exception {
         Path tmpfs = mkdir("fs");
         HostMounts.mount("tmpfs", "tmpfs", tmpfs, List.of("size=1m"));
