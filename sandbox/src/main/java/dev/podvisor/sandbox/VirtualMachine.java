@@ -26,12 +26,15 @@ import java.util.List;
 public final class VirtualMachine {
 
     private final Path vmDir;
+    private final HypervisorSettings settings;
     private final CloudHypervisorProcess vmm;
     private final List<Virtiofsd> virtiofsds;
     private final LogfmtLog log;
 
-    private VirtualMachine(Path vmDir, CloudHypervisorProcess vmm, List<Virtiofsd> virtiofsds, LogfmtLog log) {
+    private VirtualMachine(Path vmDir, HypervisorSettings settings, CloudHypervisorProcess vmm,
+                           List<Virtiofsd> virtiofsds, LogfmtLog log) {
         this.vmDir = vmDir;
+        this.settings = settings;
         this.vmm = vmm;
         this.virtiofsds = virtiofsds;
         this.log = log;
@@ -67,13 +70,37 @@ public final class VirtualMachine {
             api.createVm(VmConfigs.forSandbox(settings, vmDir, fsSocket));
             api.bootVm();
             log.info("vm booted", "state", api.info().state());
-            return new VirtualMachine(vmDir, vmm, virtiofsds, log);
+            return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds), log);
         } catch (IOException | RuntimeException e) {
             if (vmm != null) {
                 vmm.close();
             }
             virtiofsds.forEach(Virtiofsd::close);
             throw e;
+        }
+    }
+
+    /**
+     * Adds an extra virtio-fs device (Podvisor's {@code extra_virtiofs}): its own virtiofsd over
+     * {@code sharedDir} with its own arguments (which replace {@code virtio_fs_extra_args}), hot-plugged with
+     * {@code vm.add-fs}, tag = {@code name}.
+     */
+    public void addVirtiofsDevice(String name, List<String> virtiofsdArgs, Path sharedDir) {
+        Path socket = VmConfigs.virtiofsdSocket(vmDir, name);
+        Virtiofsd virtiofsd = null;
+        try {
+            Virtiofsd.Options defaults = Virtiofsd.Options.of(settings, socket, sharedDir, vmDir.resolve("virtiofsd-" + name + ".log"));
+            virtiofsd = Virtiofsd.start(new Virtiofsd.Options(defaults.binary(), socket, sharedDir, defaults.cache(),
+                    virtiofsdArgs, defaults.outputFile(), defaults.startTimeout()));
+            virtiofsds.add(virtiofsd);
+            vmm.client().addFs(dev.podvisor.hypervisor.clh.FsConfig.of(name, socket.toString(), settings.virtioFsQueueSize()));
+            log.info("virtio-fs device added", "tag", name, "pid", virtiofsd.pid(), "argv", String.join(" ", virtiofsd.argv()));
+        } catch (IOException e) {
+            if (virtiofsd != null) {
+                virtiofsd.stop(Duration.ofSeconds(2));
+                virtiofsds.remove(virtiofsd);
+            }
+            throw new UncheckedIOException("adding virtio-fs device " + name + ": " + e.getMessage(), e);
         }
     }
 

@@ -17,6 +17,7 @@ import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
+import dev.podvisor.sandbox.config.ConfigAnnotations;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
@@ -64,6 +65,7 @@ public final class VmSandbox implements PodSandbox {
     private final Map<String, ProcessIo> io = new ConcurrentHashMap<>();
     private volatile SandboxState state;
     private volatile boolean shutDown;
+    private boolean sandboxCreated;
 
     private VmSandbox(SandboxLaunch launch, PodvisorConfig config, VirtualMachine vm, AgentClient agent,
                       ContainerStorage storage, SandboxState state) {
@@ -98,29 +100,22 @@ public final class VmSandbox implements PodSandbox {
                     List.of(), Map.of());
             state.save();
 
-            ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), shareRoot, log);
+            ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
             undo.push(storage::releaseSandbox);
 
-            VirtualMachine vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir, storage.sharedDirectory(), log);
+            VirtualMachine vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
+                    storage.sharedDirectory(), log);
             undo.push(vm::stop);
             state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
             state.save();
             storage.attachTo(vm);
 
-            SocketChannel channel = vm.dialAgent(AGENT_PORT, Duration.ofSeconds(config.agent().dialTimeoutSeconds()));
+            SocketChannel channel = vm.dialAgent(AGENT_PORT, config.agent().dialTimeout());
             AgentClient agent = new AgentClient(TtrpcClient.over(channel), Duration.ofSeconds(30));
             undo.push(agent::close);
             if (!agent.healthy()) {
                 throw new IllegalStateException("the guest agent answered Health.Check with NOT_SERVING");
             }
-            List<Storage> sandboxStorages = storage.sandboxStorages(launch.bundle());
-            agent.createSandbox(CreateSandboxRequest.newBuilder()
-                    .setHostname(hostname(launch.bundle(), launch.sandboxId()))
-                    .addAllStorages(sandboxStorages.stream().map(ContainerStorage::withoutSize).toList())
-                    .setSandboxId(launch.sandboxId())
-                    .setSandboxPidns(false)
-                    .build());
-            storage.resizeEphemeral(agent, sandboxStorages);
             VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, state);
             sandbox.watchOom();
             agent.onClose(() -> {
@@ -154,8 +149,26 @@ public final class VmSandbox implements PodSandbox {
             }
         }
         PodvisorConfig config = new ConfigLoader().load(configPath, launch.env());
+        config = ConfigAnnotations.apply(config, annotations(launch.bundle()));
+        for (String warning : config.warnings()) {
+            launch.log().warn("configuration", "warning", warning);
+        }
+        if (!config.unknownKeys().isEmpty()) {
+            launch.log().warn("configuration has unknown keys", "keys", String.join(",", config.unknownKeys()));
+        }
         config.validatePaths();
         return config;
+    }
+
+    private static Map<String, String> annotations(Path bundle) {
+        try {
+            JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
+            Map<String, String> annotations = new java.util.HashMap<>();
+            spec.path("annotations").fields().forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
+            return annotations;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
+        }
     }
 
     private static String hostname(Path bundle, String fallback) {
@@ -191,17 +204,44 @@ public final class VmSandbox implements PodSandbox {
 
     @Override
     public void createContainer(ContainerRequest request) {
-        ContainerStorage.Prepared prepared = storage.prepare(request, vm);
+        ContainerStorage.Prepared prepared = storage.prepare(request);
         try {
+            createSandboxOnce(prepared);
             agent.createContainer(prepared.createRequest());
-            storage.resizeEphemeral(agent, prepared.storages());
+            storage.resizeEphemeral(agent, prepared.storages(), prepared.plan().storages());
         } catch (RuntimeException e) {
             storage.release(request.id(), prepared.hostSetup());
             throw e;
         }
         state = state.withContainer(request.id(), new SandboxState.ContainerState(request.bundle(), prepared.hostSetup()));
         state.save();
+        SandboxCleanup.linkBundle(Path.of(request.bundle()), Path.of(state.vmDir()));
         ioFor(request.id(), "", request.stdio());
+    }
+
+    /**
+     * CreateSandbox, sent once, before the first container: the sandbox-wide storages (virtio-fs devices,
+     * {@code /dev/shm}) come from the first container's plan, which is the pod's sandbox container (or the
+     * single container), so the shm size follows its {@code /dev/shm} mount.
+     */
+    private synchronized void createSandboxOnce(ContainerStorage.Prepared first) {
+        if (sandboxCreated) {
+            return;
+        }
+        for (var device : first.plan().virtioFsDevices()) {
+            vm.addVirtiofsDevice(device.name(), device.virtiofsArgs(), storage.sharedDirectory(device.name()));
+        }
+        List<Storage> sandboxStorages = first.plan().sandboxStorages().stream().map(ContainerStorage::toAgent).toList();
+        agent.createSandbox(CreateSandboxRequest.newBuilder()
+                .setHostname(hostname(launch.bundle(), launch.sandboxId()))
+                .addAllStorages(sandboxStorages)
+                .setSandboxId(launch.sandboxId())
+                .setSandboxPidns(false)
+                .build());
+        storage.resizeEphemeral(agent, sandboxStorages, first.plan().sandboxStorages());
+        sandboxCreated = true;
+        state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
+        state.save();
     }
 
     @Override
@@ -330,7 +370,9 @@ public final class VmSandbox implements PodSandbox {
         steps.push(agent::close);
         steps.push(() -> {
             try {
-                agent.destroySandbox();
+                if (sandboxCreated) {
+                    agent.destroySandbox();
+                }
             } catch (TtrpcException e) {
                 log.warn("DestroySandbox failed", "error", e.getMessage());
             }

@@ -27,7 +27,8 @@ final class DeleteCommand {
     static int run(ShimFlags flags, Map<String, String> env, Path bundle, PrintStream stdout) {
         LogfmtLog log = new LogfmtLog(System.err, flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.WARN,
                 Map.of("id", flags.id()));
-        SandboxCleanup.cleanupContainer(bundle, flags.id(), log);
+        SandboxCleanup.cleanupContainer(bundle, flags.id(),
+                BundleFiles.read(bundle, BundleFiles.SHIM_PID).map(Long::parseLong), log);
         Instant now = Instant.now();
         DeleteResponse response = DeleteResponse.newBuilder().setExitStatus(128 + 9)
                 .setExitedAt(TaskService.timestamp(now)).build();
