@@ -1,0 +1,103 @@
+package dev.podvisor.storage.exec;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.podvisor.storage.plan.GuestStorage;
+import java.util.List;
+
+/**
+ * What executing a plan did on the host, in order, so it can be undone, also by another process after a crash
+ * ({@code containerd-shim-kata-v2 delete}). Serializable with Jackson as is: each step carries {@code "step"} with its
+ * type name.
+ *
+ * @param sandboxId   the sandbox id
+ * @param containerId the container id (the ref-count holder in the sandbox's shares and disks)
+ * @param steps       the steps done, in order
+ */
+public record ExecutionRecord(String sandboxId, String containerId, List<Step> steps) {
+
+    public ExecutionRecord {
+        steps = List.copyOf(steps);
+    }
+
+    /** One thing done on the host. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "step")
+    @JsonSubTypes({
+        @JsonSubTypes.Type(value = Step.RootfsMounted.class, name = "rootfs-mounted"),
+        @JsonSubTypes.Type(value = Step.ShareAcquired.class, name = "share-acquired"),
+        @JsonSubTypes.Type(value = Step.MountPointCreated.class, name = "mount-point-created"),
+        @JsonSubTypes.Type(value = Step.SparseFileCreated.class, name = "sparse-file-created"),
+        @JsonSubTypes.Type(value = Step.DiskAttached.class, name = "disk-attached")})
+    public sealed interface Step {
+
+        /**
+         * One containerd rootfs mount was mounted on {@code target}; undo unmounts it once.
+         *
+         * @param target host path
+         */
+        record RootfsMounted(String target) implements Step {
+        }
+
+        /**
+         * The container holds a share; undo releases it (the last holder unmounts).
+         *
+         * @param device    virtio-fs device
+         * @param shareName share name
+         * @param source    host source
+         * @param readOnly  read-only bind
+         * @param directory source is a directory
+         */
+        record ShareAcquired(String device, String shareName, String source, boolean readOnly, boolean directory) implements Step {
+        }
+
+        /**
+         * A guest mount point directory was created in a share; undo removes it and its empty parents in the share.
+         *
+         * @param device    virtio-fs device
+         * @param shareName path in the device's rw tree
+         */
+        record MountPointCreated(String device, String shareName) implements Step {
+        }
+
+        /**
+         * A sparse image was created (or found); it is left in place by undo: it lives in the emptyDir, which kubelet
+         * removes with the pod, and other containers of the pod may use it.
+         *
+         * @param path    host path
+         * @param created whether this execution created it
+         */
+        record SparseFileCreated(String path, boolean created) implements Step {
+        }
+
+        /**
+         * A disk is attached for the container; undo releases it (the last holder detaches it).
+         *
+         * @param planDiskId the plan-local disk id
+         * @param hostPath   backing path
+         * @param readOnly   attached read-only
+         * @param deviceId   hypervisor device id
+         * @param pciPath    guest PCI path
+         */
+        record DiskAttached(String planDiskId, String hostPath, boolean readOnly, String deviceId, String pciPath) implements Step {
+        }
+    }
+
+    /**
+     * The guest PCI path of a plan-local disk.
+     *
+     * @throws IllegalArgumentException naming the id when this execution attached no such disk
+     */
+    public String pciPathOf(String planDiskId) {
+        for (Step s : steps) {
+            if (s instanceof Step.DiskAttached d && d.planDiskId().equals(planDiskId)) {
+                return d.pciPath();
+            }
+        }
+        throw new IllegalArgumentException("disk id '" + planDiskId + "': not attached by this execution");
+    }
+
+    /** {@code storages} with every disk reference replaced by its PCI path ({@link GuestStorage#resolve}). */
+    public List<GuestStorage> resolve(List<GuestStorage> storages) {
+        return storages.stream().map(s -> s.resolve(this::pciPathOf)).toList();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.podvisor.storage.plan;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The parts of configuration.toml the planner reads.
+ *
+ * @param emptyDirMode          {@code [runtime] emptydir_mode}
+ * @param disableBlockDeviceUse {@code [hypervisor.clh] disable_block_device_use}: true forces a block-device rootfs
+ *                              onto the host-mount + virtio-fs path (Kata Go semantics)
+ * @param extraVirtiofs         {@code [hypervisor.clh] extra_virtiofs}: device name (= virtio-fs tag) to the extra
+ *                              arguments of its own virtiofsd, in configuration order
+ * @param enableAnnotations     {@code [hypervisor.clh] enable_annotations}: regular expressions; a hypervisor
+ *                              annotation {@code io.katacontainers.config.hypervisor.<name>} is honoured only when
+ *                              {@code <name>} fully matches one of them (Kata katautils/config.go, oci/utils.go)
+ */
+public record PlannerSettings(
+        EmptyDirMode emptyDirMode,
+        boolean disableBlockDeviceUse,
+        Map<String, List<String>> extraVirtiofs,
+        List<String> enableAnnotations) {
+
+    public PlannerSettings {
+        emptyDirMode = emptyDirMode == null ? EmptyDirMode.SHARED_FS : emptyDirMode;
+        Map<String, List<String>> copy = new LinkedHashMap<>();
+        if (extraVirtiofs != null) {
+            extraVirtiofs.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+        }
+        extraVirtiofs = java.util.Collections.unmodifiableMap(copy);
+        enableAnnotations = enableAnnotations == null ? List.of() : List.copyOf(enableAnnotations);
+        for (String regex : enableAnnotations) {
+            try {
+                Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("enable_annotations '" + regex + "': not a regular expression: " + e.getDescription(), e);
+            }
+        }
+    }
+
+    /** shared-fs emptyDirs, block devices allowed, no extra virtio-fs device, no annotation enabled. */
+    public static PlannerSettings defaults() {
+        return new PlannerSettings(EmptyDirMode.SHARED_FS, false, Map.of(), List.of());
+    }
+
+    /**
+     * Parses the {@code extra_virtiofs} list of configuration.toml: each entry {@code "<name>:<virtiofsd args>"}, the
+     * arguments split on whitespace.
+     *
+     * @throws IllegalArgumentException naming the entry when it has no {@code name:} prefix or repeats a name
+     */
+    public static Map<String, List<String>> parseExtraVirtiofs(List<String> entries) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String entry : entries) {
+            int colon = entry.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("extra_virtiofs entry '" + entry + "': want <name>:<virtiofsd args>");
+            }
+            String name = entry.substring(0, colon).trim();
+            if (out.containsKey(name)) {
+                throw new IllegalArgumentException("extra_virtiofs entry '" + entry + "': device '" + name + "' given twice");
+            }
+            String args = entry.substring(colon + 1).trim();
+            out.put(name, args.isEmpty() ? List.of() : new ArrayList<>(Arrays.asList(args.split("\\s+"))));
+        }
+        return out;
+    }
+
+    /** Whether {@code io.katacontainers.config.hypervisor.<name>} is enabled by {@link #enableAnnotations}. */
+    public boolean hypervisorAnnotationEnabled(String name) {
+        for (String regex : enableAnnotations) {
+            if (Pattern.matches(regex, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

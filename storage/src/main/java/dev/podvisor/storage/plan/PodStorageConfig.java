@@ -1,0 +1,163 @@
+package dev.podvisor.storage.plan;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The storage-related pod annotations and configuration, parsed and validated once per plan.
+ *
+ * @param devices           extra virtio-fs devices: name to virtiofsd args (configuration, then annotation)
+ * @param specialVolumes    container path to the extra device that carries it
+ * @param sandboxBindMounts host paths bound into a device's share for guest services
+ * @param declaredVolumes   {@code io.podvisor.volumes}
+ */
+record PodStorageConfig(
+        Map<String, List<String>> devices,
+        Map<String, String> specialVolumes,
+        List<SandboxBindMount> sandboxBindMounts,
+        Map<String, DeclaredVolume> declaredVolumes) {
+
+    static final String EXTRA_VIRTIOFS = "io.katacontainers.config.hypervisor.extra_virtiofs";
+    static final String SPECIAL_VOLUMES = "io.katacontainers.config.runtime.special_volumes";
+    static final String SANDBOX_BIND_MOUNTS = "io.katacontainers.config.runtime.sandbox_bind_mounts";
+    private static final String HYPERVISOR_PREFIX = "io.katacontainers.config.hypervisor.";
+    private static final Pattern DEVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,35}");
+    private static final Set<String> RESERVED = Set.of(GuestPaths.KATA_SHARED, "containers", "sandboxes", "direct-volumes", "rw", "ro", "rafs");
+
+    /**
+     * One {@code sandbox_bind_mounts} entry.
+     *
+     * @param device   virtio-fs device
+     * @param hostPath absolute host path
+     * @param readOnly {@code @ro} (default) or {@code @rw}
+     */
+    record SandboxBindMount(String device, String hostPath, boolean readOnly) {
+    }
+
+    static PodStorageConfig parse(PlannerSettings settings, Map<String, String> annotations) {
+        Map<String, List<String>> devices = new LinkedHashMap<>();
+        settings.extraVirtiofs().forEach((name, args) -> {
+            checkDeviceName(name, "extra_virtiofs", name);
+            devices.put(name, args);
+        });
+        String extra = annotations.get(EXTRA_VIRTIOFS);
+        if (extra != null) {
+            String suffix = EXTRA_VIRTIOFS.substring(HYPERVISOR_PREFIX.length());
+            if (!settings.hypervisorAnnotationEnabled(suffix)) {
+                throw new PlanException("annotation " + EXTRA_VIRTIOFS + " is not enabled (enable_annotations does not match '" + suffix + "')");
+            }
+            for (String entry : extra.split(";")) {
+                if (entry.isBlank()) {
+                    continue;
+                }
+                int colon = entry.indexOf(':');
+                if (colon <= 0) {
+                    throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": malformed entry '" + entry + "' (want <name>:<virtiofsd args>)");
+                }
+                String name = entry.substring(0, colon).trim();
+                checkDeviceName(name, "annotation " + EXTRA_VIRTIOFS, entry);
+                if (devices.containsKey(name)) {
+                    throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "' is already defined");
+                }
+                String args = entry.substring(colon + 1).trim();
+                devices.put(name, args.isEmpty() ? List.of() : List.of(args.split("\\s+")));
+            }
+        }
+
+        Map<String, String> special = new LinkedHashMap<>();
+        String sv = annotations.get(SPECIAL_VOLUMES);
+        if (sv != null) {
+            for (String entry : sv.split(";")) {
+                if (entry.isBlank()) {
+                    continue;
+                }
+                int colon = entry.indexOf(':');
+                if (colon <= 0 || colon == entry.length() - 1) {
+                    throw new PlanException("annotation " + SPECIAL_VOLUMES + ": malformed entry '" + entry + "' (want <device>:<container path>,<container path>)");
+                }
+                String name = entry.substring(0, colon).trim();
+                if (!devices.containsKey(name)) {
+                    throw new PlanException("annotation " + SPECIAL_VOLUMES + ": unknown device '" + name + "' in '" + entry
+                            + "' (extra virtio-fs devices: " + devices.keySet() + ")");
+                }
+                for (String raw : entry.substring(colon + 1).split(",")) {
+                    String p = raw.trim();
+                    if (!p.startsWith("/") || hasDotDot(p)) {
+                        throw new PlanException("annotation " + SPECIAL_VOLUMES + ": container path '" + p + "' in '" + entry + "' is not an absolute path without '..'");
+                    }
+                    String norm = Path.of(p).normalize().toString();
+                    String before = special.putIfAbsent(norm, name);
+                    if (before != null && !before.equals(name)) {
+                        throw new PlanException("annotation " + SPECIAL_VOLUMES + ": container path '" + p + "' is sent to two devices, '" + before + "' and '" + name + "'");
+                    }
+                }
+            }
+        }
+
+        List<SandboxBindMount> binds = new ArrayList<>();
+        String sb = annotations.get(SANDBOX_BIND_MOUNTS);
+        if (sb != null) {
+            for (String entry : sb.split(";")) {
+                if (entry.isBlank()) {
+                    continue;
+                }
+                String device = GuestPaths.KATA_SHARED;
+                String paths = entry.trim();
+                if (!paths.startsWith("/")) {
+                    int colon = paths.indexOf(':');
+                    if (colon <= 0) {
+                        throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": malformed entry '" + entry + "' (want [<device>:]<host path>[@ro|@rw] ...)");
+                    }
+                    device = paths.substring(0, colon).trim();
+                    paths = paths.substring(colon + 1).trim();
+                    if (!devices.containsKey(device)) {
+                        throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": unknown device '" + device + "' in '" + entry
+                                + "' (extra virtio-fs devices: " + devices.keySet() + ")");
+                    }
+                }
+                for (String token : paths.split("\\s+")) {
+                    if (token.isEmpty()) {
+                        continue;
+                    }
+                    boolean ro = true;
+                    String p = token;
+                    int at = token.lastIndexOf('@');
+                    if (at >= 0) {
+                        String mode = token.substring(at + 1);
+                        p = token.substring(0, at);
+                        if (mode.equals("rw")) {
+                            ro = false;
+                        } else if (!mode.equals("ro")) {
+                            throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": malformed entry '" + token + "' (mode must be @ro or @rw)");
+                        }
+                    }
+                    if (!p.startsWith("/") || hasDotDot(p)) {
+                        throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": malformed entry '" + token + "' (not an absolute path without '..')");
+                    }
+                    binds.add(new SandboxBindMount(device, Path.of(p).normalize().toString(), ro));
+                }
+            }
+        }
+
+        String declared = annotations.get(DeclaredVolume.ANNOTATION);
+        Map<String, DeclaredVolume> volumes = declared == null ? Map.of() : DeclaredVolume.parse(declared);
+        return new PodStorageConfig(devices, special, binds, volumes);
+    }
+
+    private static void checkDeviceName(String name, String where, String token) {
+        if (!DEVICE_NAME.matcher(name).matches() || RESERVED.contains(name)) {
+            throw new PlanException(where + ": malformed entry '" + token + "': device name '" + name
+                    + "' must match " + DEVICE_NAME.pattern() + " and not be one of " + RESERVED);
+        }
+    }
+
+    static boolean hasDotDot(String path) {
+        return Arrays.asList(path.split("/")).contains("..");
+    }
+}
