@@ -363,7 +363,7 @@ public final class TaskService {
             process.exited.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new TtrpcException(Code.CANCELED, "wait " + describe(process) + ": interrupted");
+            throw new TtrpcException(Code.CANCELLED, "wait " + describe(process) + ": interrupted");
         } catch (ExecutionException e) {
             throw failed("wait", describe(process), e);
         }
