@@ -66,6 +66,14 @@ public final class GuestLink implements AutoCloseable {
         if (override == null || override.isBlank()) {
             override = System.getenv(GUEST_CMD_ENV);
         }
+        return commandPrefix(override);
+    }
+
+    /**
+     * @param override a whitespace-separated command prefix, or null/blank for the default
+     * @return the command prefix
+     */
+    static List<String> commandPrefix(String override) {
         if (override != null && !override.isBlank()) {
             return List.of(override.trim().split("\\s+"));
         }
