@@ -303,6 +303,26 @@ class CloudHypervisorStandInTest {
         }
     }
 
+    @Test
+    void netDevicesTakeATapName() throws Exception {
+        Path kernel = file("vmlinux");
+        try (ApiClient c = new ApiClient(api)) {
+            assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},"
+                    + "\"console\":{\"mode\":\"Off\"}}").status());
+            assertEquals(204, c.call("PUT", "vm.add-net", "{\"tap\":\"tap0_kata\",\"mac\":\"02:00:00:00:00:01\"}").status(),
+                    "cold add between create and boot, as Kata does");
+            assertEquals(204, c.call("PUT", "vm.boot", null).status());
+            JsonNode tree = json(c.call("GET", "vm.info", null).body()).get("device_tree");
+            assertEquals("0000:00:01.0", tree.get("_virtio-pci-_net0").get("pci_bdf").asText());
+            ApiClient.Reply hot = c.call("PUT", "vm.add-net", "{\"tap\":\"tap1_kata\"}");
+            assertEquals(200, hot.status(), hot.body());
+            assertTrue(json(hot.body()).get("id").asText().startsWith("_net"));
+            ApiClient.Reply fds = c.call("PUT", "vm.add-net", "{\"fds\":[5]}");
+            assertEquals(400, fds.status());
+            assertTrue(fds.body().contains("SCM_RIGHTS"), fds.body());
+        }
+    }
+
     private static String connectLine(Path sock, String command, byte[] payload, byte[] echoInto) throws IOException {
         try (SocketChannel s = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             s.connect(UnixDomainSocketAddress.of(sock));
