@@ -160,6 +160,15 @@ class CloudHypervisorStandInTest {
             assertEquals(400, lowCid.status());
             assertTrue(lowCid.body().contains("vsock.cid"), lowCid.body());
 
+            ApiClient.Reply nullPlain = c.call("PUT", "vm.create",
+                    "{\"payload\":{\"kernel\":\"/k\"},\"memory\":{\"size\":1073741824,\"shared\":null}}");
+            assertEquals(400, nullPlain.status(), "serde refuses null for a plain bool even with a default");
+            assertTrue(nullPlain.body().contains("memory.shared"), nullPlain.body());
+            assertEquals(204, c.call("PUT", "vm.create",
+                    "{\"payload\":{\"kernel\":\"/k\",\"initramfs\":null},\"memory\":{\"size\":1073741824},"
+                            + "\"balloon\":null,\"unknown\":[1,2]}").status(), "null is None for Option fields");
+            assertEquals(204, c.call("PUT", "vm.delete", null).status());
+
             ApiClient.Reply notJson = c.call("PUT", "vm.create", "{payload");
             assertEquals(400, notJson.status());
             assertTrue(notJson.body().contains("Failed to deserialize JSON"), notJson.body());
