@@ -1,0 +1,375 @@
+package dev.podvisor.testbed.guest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Empty;
+import dev.podvisor.protocols.agent.CheckRequest;
+import dev.podvisor.protocols.agent.CreateContainerRequest;
+import dev.podvisor.protocols.agent.CreateSandboxRequest;
+import dev.podvisor.protocols.agent.DestroySandboxRequest;
+import dev.podvisor.protocols.agent.ExecProcessRequest;
+import dev.podvisor.protocols.agent.HealthCheckResponse;
+import dev.podvisor.protocols.agent.LinuxNamespace;
+import dev.podvisor.protocols.agent.Mount;
+import dev.podvisor.protocols.agent.ReadStreamRequest;
+import dev.podvisor.protocols.agent.ReadStreamResponse;
+import dev.podvisor.protocols.agent.RemoveContainerRequest;
+import dev.podvisor.protocols.agent.Root;
+import dev.podvisor.protocols.agent.SignalProcessRequest;
+import dev.podvisor.protocols.agent.Spec;
+import dev.podvisor.protocols.agent.StartContainerRequest;
+import dev.podvisor.protocols.agent.Storage;
+import dev.podvisor.protocols.agent.UpdateEphemeralMountsRequest;
+import dev.podvisor.protocols.agent.VersionCheckResponse;
+import dev.podvisor.protocols.agent.WaitProcessRequest;
+import dev.podvisor.protocols.agent.WaitProcessResponse;
+import dev.podvisor.protocols.ttrpc.Code;
+import dev.podvisor.protocols.ttrpc.TtrpcClient;
+import dev.podvisor.protocols.ttrpc.TtrpcException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Drives {@link GuestMain} as a real process under {@code unshare --mount --propagation private}, with a
+ * fake VMM on the control socket and a ttrpc client on {@code <vsock-listen-dir>/1024.sock}.
+ *
+ * <p>Needs root, {@code runc}, {@code unshare}/{@code nsenter}, {@code mkfs.ext4} and a static busybox
+ * ({@code /bin/busybox}, Debian package busybox-static) — all present in CI. Everything it creates (temp
+ * dir, loop device, mounts in the guest's namespace, cgroups) is removed at the end, and the end checks it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GuestMainTest {
+
+    private static final String AGENT = "grpc.AgentService";
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final String SHARED = "/run/kata-containers/shared/containers/";
+
+    private Path dir;
+    private Path vmDir;
+    private Path share;
+    private Path image;
+    private Process guest;
+    private SocketChannel controlChannel;
+    private OutputStream control;
+    private TtrpcClient agent;
+
+    @BeforeAll
+    void start() throws Exception {
+        dir = Files.createTempDirectory("guest-test-");
+        vmDir = Files.createDirectories(dir.resolve("vm"));
+        share = Files.createDirectories(dir.resolve("share"));
+        for (String cid : List.of("echo", "exit3", "eph", "blk")) {
+            rootfs(share.resolve(cid).resolve("rootfs"));
+        }
+        Path content = Files.createDirectories(dir.resolve("disk-content"));
+        Files.writeString(content.resolve("hello.txt"), "from the disk\n");
+        image = dir.resolve("disk.img");
+        run("mkfs.ext4", "-q", "-F", "-d", content.toString(), image.toString(), "16M");
+
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path controlSocket = vmDir.resolve("guest-control.sock");
+        guest = new ProcessBuilder("unshare", "--mount", "--propagation", "private", java,
+                "--enable-native-access=ALL-UNNAMED", "-cp", classPath, GuestMain.class.getName(),
+                "--vm-dir", vmDir.toString(), "--control", controlSocket.toString(),
+                "--vsock-listen-dir", vmDir.resolve("guest-vsock").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("guest.out").toFile()).start();
+        controlChannel = connect(controlSocket);
+        control = Channels.newOutputStream(controlChannel);
+        send("{\"event\":\"boot\",\"fs\":[{\"tag\":\"kataShared\",\"sharedDir\":\"" + share + "\"}],"
+                + "\"disks\":[],\"log\":\"" + vmDir.resolve("testbed.jsonl") + "\"}");
+        agent = TtrpcClient.over(connect(vmDir.resolve("guest-vsock").resolve("1024.sock")));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (agent != null) {
+                agent.close();
+            }
+            if (guest != null && guest.isAlive()) {
+                guest.destroy();
+                if (!guest.waitFor(60, TimeUnit.SECONDS)) {
+                    guest.destroyForcibly();
+                    guest.waitFor();
+                }
+            }
+            if (controlChannel != null) {
+                controlChannel.close();
+            }
+        } finally {
+            if (image != null) {
+                for (String loop : loopsOf(image)) {
+                    new ProcessBuilder("losetup", "-d", loop).start().waitFor();
+                }
+            }
+            if (dir != null) {
+                try (var walk = Files.walk(dir)) {
+                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void healthCheckAndVersion() {
+        HealthCheckResponse health = agent.call("grpc.Health", "Check", CheckRequest.getDefaultInstance(),
+                HealthCheckResponse.parser(), TIMEOUT);
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+        VersionCheckResponse version = agent.call("grpc.Health", "Version", CheckRequest.getDefaultInstance(),
+                VersionCheckResponse.parser(), TIMEOUT);
+        assertEquals("podvisor-testbed", version.getAgentVersion());
+        TtrpcException unsupported = assertThrows(TtrpcException.class, () -> agent.call(AGENT, "AddSwap",
+                Empty.getDefaultInstance(), Empty.parser(), TIMEOUT));
+        assertEquals(Code.UNIMPLEMENTED, unsupported.code());
+    }
+
+    @Test
+    @Order(2)
+    void createSandboxMountsTheShareAndShm() throws Exception {
+        Files.writeString(share.resolve("marker"), "seen through virtio-fs\n");
+        agent.call(AGENT, "CreateSandbox", CreateSandboxRequest.newBuilder()
+                .setHostname("pod").setSandboxId("sb1")
+                .addStorages(Storage.newBuilder().setDriver("virtio-fs").setSource("kataShared")
+                        .setFstype("virtiofs").addOptions("nodev").setMountPoint(SHARED))
+                .addStorages(Storage.newBuilder().setDriver("ephemeral").setSource("shm").setFstype("tmpfs")
+                        .addAllOptions(List.of("noexec", "nosuid", "nodev", "mode=1777", "size=67108864"))
+                        .setMountPoint("/run/kata-containers/sandbox/shm"))
+                .build(), Empty.parser(), TIMEOUT);
+        TtrpcException unknownTag = assertThrows(TtrpcException.class, () -> agent.call(AGENT, "CreateSandbox",
+                CreateSandboxRequest.newBuilder().addStorages(Storage.newBuilder().setDriver("virtio-fs")
+                        .setSource("nosuchtag").setFstype("virtiofs").setMountPoint("/run/kata-containers/x"))
+                        .build(), Empty.parser(), TIMEOUT));
+        assertEquals(Code.INVALID_ARGUMENT, unknownTag.code());
+        assertTrue(unknownTag.getMessage().contains("nosuchtag"), unknownTag.getMessage());
+    }
+
+    @Test
+    @Order(3)
+    void echoHelloReadsStdoutAndExitsZero() {
+        createAndStart("echo", List.of("echo", "hello"), List.of(), List.of());
+        assertEquals("hello\n", readAll("echo", ""));
+        assertEquals(0, waitProcess("echo", ""));
+        remove("echo");
+    }
+
+    @Test
+    @Order(4)
+    void exitStatusIsReported() {
+        createAndStart("exit3", List.of("sh", "-c", "cat /marker >&2; exit 3"), List.of(), List.of());
+        assertEquals(3, waitProcess("exit3", ""));
+        assertEquals("", readAll("exit3", ""));
+        remove("exit3");
+    }
+
+    @Test
+    @Order(5)
+    void ephemeralSizeTakesEffectOnlyThroughUpdateEphemeralMounts() {
+        String volume = "/run/kata-containers/sandbox/ephemeral/cache";
+        Storage storage = Storage.newBuilder().setDriver("ephemeral").setSource("tmpfs").setFstype("tmpfs")
+                .addOptions("size=4194304").setMountPoint(volume).build();
+        createAndStart("eph", List.of("sleep", "1000"), List.of(storage),
+                List.of(Mount.newBuilder().setDestination("/vol").setSource(volume).setType("bind")
+                        .addOptions("rbind").build()));
+        long before = dfKilobytes("eph", "df1");
+        assertTrue(before > 4096, "created at the default tmpfs size, not 4 MiB: " + before + " KiB");
+        agent.call(AGENT, "UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder()
+                .addStorages(storage).build(), Empty.parser(), TIMEOUT);
+        assertEquals(4096, dfKilobytes("eph", "df2"));
+        agent.call(AGENT, "SignalProcess", SignalProcessRequest.newBuilder().setContainerId("eph").setSignal(9)
+                .build(), Empty.parser(), TIMEOUT);
+        assertEquals(137, waitProcess("eph", ""));
+        remove("eph");
+    }
+
+    @Test
+    @Order(6)
+    void blkStorageMountsTheAttachedDiskThroughALoopDevice() throws Exception {
+        Storage missing = Storage.newBuilder().setDriver("blk").setSource("03").setFstype("ext4")
+                .setMountPoint("/run/kata-containers/sandbox/storage/disk").build();
+        TtrpcException notAttached = assertThrows(TtrpcException.class, () -> agent.call(AGENT, "CreateContainer",
+                containerRequest("blk", List.of("cat", "/data/hello.txt"), List.of(missing), List.of()),
+                Empty.parser(), TIMEOUT));
+        assertTrue(notAttached.getMessage().contains("'03'"), notAttached.getMessage());
+
+        send("{\"event\":\"add-disk\",\"id\":\"_disk0\",\"bdf\":\"0000:00:03.0\",\"path\":\"" + image
+                + "\",\"readonly\":false}");
+        createAndStart("blk", List.of("cat", "/data/hello.txt"), List.of(missing),
+                List.of(Mount.newBuilder().setDestination("/data").setSource(missing.getMountPoint())
+                        .setType("bind").addOptions("rbind").build()));
+        assertEquals(1, loopsOf(image).size(), "one loop device backs the disk");
+        assertEquals("from the disk\n", readAll("blk", ""));
+        assertEquals(0, waitProcess("blk", ""));
+        remove("blk");
+        assertEquals(List.of(), loopsOf(image), "the loop device is detached with its last mount");
+    }
+
+    @Test
+    @Order(7)
+    void shutdownLeavesNothingBehind() throws Exception {
+        agent.call(AGENT, "DestroySandbox", DestroySandboxRequest.getDefaultInstance(), Empty.parser(), TIMEOUT);
+        send("{\"event\":\"shutdown\"}");
+        assertTrue(guest.waitFor(60, TimeUnit.SECONDS), "guest exits after shutdown");
+        assertEquals(0, guest.exitValue(), Files.readString(dir.resolve("guest.out")));
+        assertEquals(List.of(), loopsOf(image));
+        assertFalse(Files.exists(vmDir.resolve("runc")), "runc state removed");
+        assertFalse(Files.exists(vmDir.resolve("guest-vsock").resolve("1024.sock")), "agent socket removed");
+        assertFalse(Files.exists(vmDir.resolve("guest-root")), "guest root removed");
+        for (String cgroup : List.of("memory", "pids", "cpu", "freezer")) {
+            Path path = Path.of("/sys/fs/cgroup", cgroup, "podvisor-testbed", vmDir.getFileName().toString());
+            assertFalse(Files.exists(path), "cgroup removed: " + path);
+        }
+        String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
+        assertFalse(mounts.contains(dir.toString()), "no mount of the test dir on the host");
+        String log = Files.readString(vmDir.resolve("testbed.jsonl"));
+        assertTrue(log.contains("\"component\":\"guest\""), log);
+        assertTrue(log.contains("\"method\":\"CreateContainer\""), log);
+    }
+
+    // ---- helpers ----
+
+    private void createAndStart(String cid, List<String> args, List<Storage> storages, List<Mount> mounts) {
+        agent.call(AGENT, "CreateContainer", containerRequest(cid, args, storages, mounts), Empty.parser(), TIMEOUT);
+        agent.call(AGENT, "StartContainer", StartContainerRequest.newBuilder().setContainerId(cid).build(),
+                Empty.parser(), TIMEOUT);
+    }
+
+    private static CreateContainerRequest containerRequest(String cid, List<String> args, List<Storage> storages,
+                                                           List<Mount> mounts) {
+        Spec.Builder spec = Spec.newBuilder().setVersion("1.0.2")
+                .setProcess(process(args))
+                .setRoot(Root.newBuilder().setPath(SHARED + cid + "/rootfs"))
+                .setHostname(cid)
+                .addMounts(Mount.newBuilder().setDestination("/proc").setSource("proc").setType("proc"))
+                .addMounts(Mount.newBuilder().setDestination("/dev").setSource("tmpfs").setType("tmpfs")
+                        .addAllOptions(List.of("nosuid", "strictatime", "mode=755", "size=65536k")))
+                .addAllMounts(mounts)
+                .setLinux(dev.podvisor.protocols.agent.Linux.newBuilder()
+                        .setCgroupsPath("/kubepods/pod1/" + cid)
+                        .addAllNamespaces(List.of("pid", "ipc", "uts", "mount", "network").stream()
+                                .map(t -> LinuxNamespace.newBuilder().setType(t).build()).toList()));
+        return CreateContainerRequest.newBuilder().setContainerId(cid).addAllStorages(storages).setOCI(spec).build();
+    }
+
+    private static dev.podvisor.protocols.agent.Process process(List<String> args) {
+        return dev.podvisor.protocols.agent.Process.newBuilder().addAllArgs(args)
+                .addEnv("PATH=/bin").setCwd("/").build();
+    }
+
+    private String readAll(String cid, String execId) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (true) {
+            try {
+                ReadStreamResponse chunk = agent.call(AGENT, "ReadStdout", ReadStreamRequest.newBuilder()
+                        .setContainerId(cid).setExecId(execId).setLen(1024).build(), ReadStreamResponse.parser(),
+                        TIMEOUT);
+                out.writeBytes(chunk.getData().toByteArray());
+            } catch (TtrpcException e) {
+                assertEquals(Code.INTERNAL, e.code(), "end of stream: " + e.getMessage());
+                return out.toString(StandardCharsets.UTF_8);
+            }
+        }
+    }
+
+    private int waitProcess(String cid, String execId) {
+        return agent.call(AGENT, "WaitProcess", WaitProcessRequest.newBuilder().setContainerId(cid)
+                .setExecId(execId).build(), WaitProcessResponse.parser(), TIMEOUT).getStatus();
+    }
+
+    private void remove(String cid) {
+        agent.call(AGENT, "RemoveContainer", RemoveContainerRequest.newBuilder().setContainerId(cid).build(),
+                Empty.parser(), TIMEOUT);
+    }
+
+    /** Total size in KiB of /vol as {@code df -k} sees it inside container {@code cid} (an exec). */
+    private long dfKilobytes(String cid, String execId) {
+        agent.call(AGENT, "ExecProcess", ExecProcessRequest.newBuilder().setContainerId(cid).setExecId(execId)
+                .setProcess(process(List.of("df", "-k", "/vol"))).build(), Empty.parser(), TIMEOUT);
+        String output = readAll(cid, execId);
+        assertEquals(0, waitProcess(cid, execId), output);
+        String[] lines = output.strip().split("\n");
+        return Long.parseLong(lines[lines.length - 1].trim().split("\\s+")[1]);
+    }
+
+    private void send(String line) throws IOException {
+        control.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        control.flush();
+    }
+
+    /** Connects to a unix socket the guest creates, waiting on the guest process while it is not there. */
+    private SocketChannel connect(Path socket) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.connect(UnixDomainSocketAddress.of(socket));
+                return channel;
+            } catch (IOException e) {
+                channel.close();
+                if (System.nanoTime() > deadline || guest.waitFor(50, TimeUnit.MILLISECONDS)) {
+                    throw new IOException("guest did not listen on " + socket + ": "
+                            + Files.readString(dir.resolve("guest.out")), e);
+                }
+            }
+        }
+    }
+
+    private static void rootfs(Path rootfs) throws IOException {
+        Path bin = Files.createDirectories(rootfs.resolve("bin"));
+        Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
+        bin.resolve("busybox").toFile().setExecutable(true);
+        for (String applet : List.of("sh", "echo", "cat", "df", "sleep")) {
+            Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+        }
+        for (String d : List.of("proc", "dev", "sys", "tmp", "data", "vol")) {
+            Files.createDirectories(rootfs.resolve(d));
+        }
+    }
+
+    private static List<String> loopsOf(Path file) throws Exception {
+        Process p = new ProcessBuilder("losetup", "--noheadings", "--output", "NAME", "-j", file.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        List<String> loops = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            if (!line.isBlank()) {
+                loops.add(line.strip());
+            }
+        }
+        return loops;
+    }
+
+    private static void run(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", argv) + ": " + out);
+    }
+}
