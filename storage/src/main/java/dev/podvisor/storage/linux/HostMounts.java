@@ -104,7 +104,9 @@ public final class HostMounts {
      * Bind-mounts {@code source} onto {@code target} recursively ({@code MS_BIND|MS_REC}); with
      * {@code readOnly}, then remounts the bind {@code MS_REMOUNT|MS_BIND|MS_RDONLY} so writes through
      * {@code target} fail with {@code EROFS} (a plain {@code MS_BIND|MS_RDONLY} would silently stay
-     * writable). Only the top mount is made read-only; mounts below {@code source} keep their own flags.
+     * writable). The remount keeps the bind's {@code nosuid}, {@code nodev}, {@code noexec} and atime flags
+     * (as runc does), which a bare remount would clear. Only the top mount is made read-only; mounts below
+     * {@code source} keep their own flags.
      *
      * <p>Leaves behind: one mount at {@code target} (plus copies of mounts under {@code source}); undo with
      * {@link #unmount}. If the read-only remount fails the bind is detached again.
@@ -116,8 +118,11 @@ public final class HostMounts {
         Linux.mount(source.toString(), target.toString(), null, Linux.MS_BIND | Linux.MS_REC, null);
         if (readOnly) {
             try {
+                long keep = Linux.mountFlags(target.toString())
+                        & (Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC | Linux.MS_NOATIME
+                        | Linux.MS_NODIRATIME | Linux.MS_RELATIME | Linux.MS_NOSYMFOLLOW);
                 Linux.mount(null, target.toString(), null,
-                        Linux.MS_REMOUNT | Linux.MS_BIND | Linux.MS_RDONLY, null);
+                        Linux.MS_REMOUNT | Linux.MS_BIND | Linux.MS_RDONLY | keep, null);
             } catch (RuntimeException e) {
                 try {
                     Linux.umount2(target.toString(), Linux.MNT_DETACH);

@@ -85,17 +85,29 @@ public final class Linux {
     public static final int UMOUNT_NOFOLLOW = 8;
 
     // ---- open(2) flags (x86_64 asm-generic/fcntl.h) ----
+    /** open(2) flag {@code O_RDONLY}. */
     public static final int O_RDONLY = 0;
+    /** open(2) flag {@code O_WRONLY}. */
     public static final int O_WRONLY = 1;
+    /** open(2) flag {@code O_RDWR}. */
     public static final int O_RDWR = 2;
+    /** open(2) flag {@code O_CREAT}. */
     public static final int O_CREAT = 0100;
+    /** open(2) flag {@code O_EXCL}. */
     public static final int O_EXCL = 0200;
+    /** open(2) flag {@code O_NOCTTY}. */
     public static final int O_NOCTTY = 0400;
+    /** open(2) flag {@code O_TRUNC}. */
     public static final int O_TRUNC = 01000;
+    /** open(2) flag {@code O_APPEND}. */
     public static final int O_APPEND = 02000;
+    /** open(2) flag {@code O_NONBLOCK}. */
     public static final int O_NONBLOCK = 04000;
+    /** open(2) flag {@code O_DIRECTORY}. */
     public static final int O_DIRECTORY = 0200000;
+    /** open(2) flag {@code O_NOFOLLOW}. */
     public static final int O_NOFOLLOW = 0400000;
+    /** open(2) flag {@code O_CLOEXEC}. */
     public static final int O_CLOEXEC = 02000000;
 
     // ---- waitpid(2) options ----
@@ -105,38 +117,69 @@ public final class Linux {
     public static final int WUNTRACED = 2;
 
     // ---- signals (x86_64) ----
+    /** Signal {@code SIGHUP} (x86_64 number). */
     public static final int SIGHUP = 1;
+    /** Signal {@code SIGINT} (x86_64 number). */
     public static final int SIGINT = 2;
+    /** Signal {@code SIGQUIT} (x86_64 number). */
     public static final int SIGQUIT = 3;
+    /** Signal {@code SIGKILL} (x86_64 number). */
     public static final int SIGKILL = 9;
+    /** Signal {@code SIGUSR1} (x86_64 number). */
     public static final int SIGUSR1 = 10;
+    /** Signal {@code SIGUSR2} (x86_64 number). */
     public static final int SIGUSR2 = 12;
+    /** Signal {@code SIGPIPE} (x86_64 number). */
     public static final int SIGPIPE = 13;
+    /** Signal {@code SIGTERM} (x86_64 number). */
     public static final int SIGTERM = 15;
+    /** Signal {@code SIGCHLD} (x86_64 number). */
     public static final int SIGCHLD = 17;
+    /** Signal {@code SIGCONT} (x86_64 number). */
     public static final int SIGCONT = 18;
+    /** Signal {@code SIGSTOP} (x86_64 number). */
     public static final int SIGSTOP = 19;
+    /** Signal {@code SIGWINCH} (x86_64 number). */
     public static final int SIGWINCH = 28;
 
     // ---- errno values (asm-generic/errno-base.h, errno.h) ----
+    /** errno {@code EPERM}. */
     public static final int EPERM = 1;
+    /** errno {@code ENOENT}. */
     public static final int ENOENT = 2;
+    /** errno {@code ESRCH}. */
     public static final int ESRCH = 3;
+    /** errno {@code EINTR}. */
     public static final int EINTR = 4;
+    /** errno {@code EIO}. */
     public static final int EIO = 5;
+    /** errno {@code ENXIO}. */
     public static final int ENXIO = 6;
+    /** errno {@code EBADF}. */
     public static final int EBADF = 9;
+    /** errno {@code ECHILD}. */
     public static final int ECHILD = 10;
+    /** errno {@code EAGAIN}. */
     public static final int EAGAIN = 11;
+    /** errno {@code EACCES}. */
     public static final int EACCES = 13;
+    /** errno {@code EBUSY}. */
     public static final int EBUSY = 16;
+    /** errno {@code EEXIST}. */
     public static final int EEXIST = 17;
+    /** errno {@code ENODEV}. */
     public static final int ENODEV = 19;
+    /** errno {@code ENOTDIR}. */
     public static final int ENOTDIR = 20;
+    /** errno {@code EINVAL}. */
     public static final int EINVAL = 22;
+    /** errno {@code ENOTTY}. */
     public static final int ENOTTY = 25;
+    /** errno {@code EROFS}. */
     public static final int EROFS = 30;
+    /** errno {@code EPROTO}. */
     public static final int EPROTO = 71;
+    /** errno {@code ETIMEDOUT}. */
     public static final int ETIMEDOUT = 110;
 
     // ---- ioctl requests (x86_64) ----
@@ -204,6 +247,32 @@ public final class Linux {
             return new FsStat(buf.get(ValueLayout.JAVA_LONG, 0), buf.get(ValueLayout.JAVA_LONG, 8),
                     buf.get(ValueLayout.JAVA_LONG, 16), buf.get(ValueLayout.JAVA_LONG, 24));
         });
+    }
+
+    /**
+     * The mount flags of the mount holding {@code path}, from {@code statfs(2)}'s {@code f_flags} (offset 80
+     * of the x86_64 {@code struct statfs}), translated from {@code ST_*} to {@code MS_*}: {@link #MS_RDONLY},
+     * {@link #MS_NOSUID}, {@link #MS_NODEV}, {@link #MS_NOEXEC}, {@link #MS_SYNCHRONOUS},
+     * {@link #MS_MANDLOCK}, {@link #MS_NOATIME}, {@link #MS_NODIRATIME}, {@link #MS_RELATIME},
+     * {@link #MS_NOSYMFOLLOW}. A bind remount that should keep these must pass them again (what runc does).
+     *
+     * @throws LinuxException e.g. {@code ENOENT} when {@code path} does not exist
+     */
+    public static long mountFlags(String path) {
+        long st = Sys.run((arena, state) -> {
+            MemorySegment buf = arena.allocate(120, 8);
+            int r = (int) Sys.STATFS.invokeExact(state, cString(arena, path), buf);
+            if (r != 0) {
+                throw new LinuxException("statfs", path, errno(state));
+            }
+            return buf.get(ValueLayout.JAVA_LONG, 80);
+        });
+        long flags = st & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_MANDLOCK
+                | MS_NOATIME | MS_NODIRATIME | MS_NOSYMFOLLOW); // ST_* and MS_* agree on these bits
+        if ((st & 4096L) != 0) { // ST_RELATIME
+            flags |= MS_RELATIME;
+        }
+        return flags;
     }
 
     /**
