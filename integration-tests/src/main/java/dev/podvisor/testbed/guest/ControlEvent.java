@@ -73,8 +73,9 @@ sealed interface ControlEvent {
     }
 
     private static Devices.Disk disk(JsonNode node) {
-        return new Devices.Disk(text(node, "id"), text(node, "bdf"), text(node, "path"),
-                node.path("readonly").asBoolean(false));
+        JsonNode path = node.get("path");
+        return new Devices.Disk(text(node, "id"), text(node, "bdf"),
+                path == null || path.isNull() ? null : path.asText(), node.path("readonly").asBoolean(false));
     }
 
     private static String text(JsonNode node, String key) {

@@ -25,7 +25,7 @@ final class Devices {
      *
      * @param id       the VMM device id ({@code _disk0})
      * @param bdf      PCI address {@code 0000:00:DD.0}
-     * @param path     host backing file or block device
+     * @param path     host backing file or block device; null for a disk without one (vhost-user)
      * @param readonly attached read-only
      */
     record Disk(String id, String bdf, String path, boolean readonly) {

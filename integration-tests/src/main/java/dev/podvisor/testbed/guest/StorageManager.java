@@ -85,7 +85,7 @@ final class StorageManager {
         List<String> taken = new ArrayList<>();
         try {
             for (StorageRequest storage : storages) {
-                String mountPoint = storage.mountPoint();
+                String mountPoint = key(storage.mountPoint());
                 Entry existing = entries.get(mountPoint);
                 if (existing != null) {
                     existing.refs++;
@@ -106,13 +106,13 @@ final class StorageManager {
         List<String> reversed = new ArrayList<>(mountPoints);
         Collections.reverse(reversed);
         for (String mountPoint : reversed) {
-            Entry entry = entries.get(mountPoint);
+            Entry entry = entries.get(key(mountPoint));
             if (entry == null) {
                 continue;
             }
             entry.refs--;
             if (entry.refs <= 0 && !entry.storage.shared()) {
-                entries.remove(mountPoint);
+                entries.remove(key(mountPoint));
                 undo(entry);
             }
         }
@@ -149,7 +149,7 @@ final class StorageManager {
                 throw new IllegalArgumentException("Storage.driver '" + storage.driver()
                         + "': UpdateEphemeralMounts accepts only ephemeral storages");
             }
-            Entry entry = entries.get(storage.mountPoint());
+            Entry entry = entries.get(key(storage.mountPoint()));
             if (entry == null || !entry.isMount) {
                 throw new IllegalArgumentException("Storage.mount_point '" + storage.mountPoint()
                         + "': no ephemeral mount there");
@@ -161,6 +161,14 @@ final class StorageManager {
                     parsed.flags() | MountOptions.MS_REMOUNT, parsed.data());
             events.log("storage", fields("update-ephemeral", storage, null));
         }
+    }
+
+    /** The ref-count key of a mount point: normalised, so {@code /a/b/} and {@code /a/b} are one mount. */
+    private static String key(String mountPoint) {
+        if (mountPoint == null || mountPoint.isEmpty()) {
+            throw new IllegalArgumentException("Storage.mount_point: missing");
+        }
+        return Path.of(mountPoint).normalize().toString();
     }
 
     private Entry perform(StorageRequest storage) {
@@ -313,6 +321,9 @@ final class StorageManager {
 
     /** The guest block device for {@code disk}: its path when it is a block device, else a loop device. */
     private String acquire(Devices.Disk disk) {
+        if (disk.path() == null) {
+            throw new IllegalArgumentException("disk " + disk.id() + ": has no backing path the guest can open");
+        }
         Path path = Path.of(disk.path());
         Loop loop = loops.get(disk.id());
         if (loop != null) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.podvisor.protocols.agent.CheckRequest;
 import dev.podvisor.protocols.agent.CreateContainerRequest;
@@ -22,10 +23,13 @@ import dev.podvisor.protocols.agent.SignalProcessRequest;
 import dev.podvisor.protocols.agent.Spec;
 import dev.podvisor.protocols.agent.StartContainerRequest;
 import dev.podvisor.protocols.agent.Storage;
+import dev.podvisor.protocols.agent.TtyWinResizeRequest;
 import dev.podvisor.protocols.agent.UpdateEphemeralMountsRequest;
 import dev.podvisor.protocols.agent.VersionCheckResponse;
 import dev.podvisor.protocols.agent.WaitProcessRequest;
 import dev.podvisor.protocols.agent.WaitProcessResponse;
+import dev.podvisor.protocols.agent.WriteStreamRequest;
+import dev.podvisor.protocols.agent.WriteStreamResponse;
 import dev.podvisor.protocols.ttrpc.Code;
 import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
@@ -76,12 +80,18 @@ class GuestMainTest {
     private SocketChannel controlChannel;
     private OutputStream control;
     private TtrpcClient agent;
+    private boolean shareMounted;
+    private Path lateMount;
 
     @BeforeAll
     void start() throws Exception {
         dir = Files.createTempDirectory("guest-test-");
         vmDir = Files.createDirectories(dir.resolve("vm"));
         share = Files.createDirectories(dir.resolve("share"));
+        // the shared directory is a shared mount, as the shim's share root is (so later mounts propagate)
+        run("mount", "--bind", share.toString(), share.toString());
+        run("mount", "--make-shared", share.toString());
+        shareMounted = true;
         for (String cid : List.of("echo", "exit3", "eph", "blk")) {
             rootfs(share.resolve(cid).resolve("rootfs"));
         }
@@ -122,6 +132,12 @@ class GuestMainTest {
                 controlChannel.close();
             }
         } finally {
+            if (lateMount != null) {
+                new ProcessBuilder("umount", "-l", lateMount.toString()).start().waitFor();
+            }
+            if (shareMounted) {
+                new ProcessBuilder("umount", "-l", share.toString()).start().waitFor();
+            }
             if (image != null) {
                 for (String loop : loopsOf(image)) {
                     new ProcessBuilder("losetup", "-d", loop).start().waitFor();
@@ -183,9 +199,10 @@ class GuestMainTest {
     @Test
     @Order(4)
     void exitStatusIsReported() {
-        createAndStart("exit3", List.of("sh", "-c", "cat /marker >&2; exit 3"), List.of(), List.of());
+        createAndStart("exit3", List.of("sh", "-c", "echo oops >&2; exit 3"), List.of(), List.of());
         assertEquals(3, waitProcess("exit3", ""));
         assertEquals("", readAll("exit3", ""));
+        assertEquals("oops\n", readAll("exit3", "", "ReadStderr"));
         remove("exit3");
     }
 
@@ -203,6 +220,17 @@ class GuestMainTest {
         agent.call(AGENT, "UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder()
                 .addStorages(storage).build(), Empty.parser(), TIMEOUT);
         assertEquals(4096, dfKilobytes("eph", "df2"));
+
+        agent.call(AGENT, "ExecProcess", ExecProcessRequest.newBuilder().setContainerId("eph").setExecId("tty")
+                .setProcess(process(List.of("sh", "-c", "read line; stty size")).toBuilder().setTerminal(true))
+                .build(), Empty.parser(), TIMEOUT);
+        agent.call(AGENT, "TtyWinResize", TtyWinResizeRequest.newBuilder().setContainerId("eph").setExecId("tty")
+                .setRow(30).setColumn(100).build(), Empty.parser(), TIMEOUT);
+        agent.call(AGENT, "WriteStdin", WriteStreamRequest.newBuilder().setContainerId("eph").setExecId("tty")
+                .setData(ByteString.copyFromUtf8("go\n")).build(), WriteStreamResponse.parser(), TIMEOUT);
+        String tty = readAll("eph", "tty");
+        assertTrue(tty.contains("30 100\r\n"), "stty size through the pty: " + tty);
+        assertEquals(0, waitProcess("eph", "tty"));
         agent.call(AGENT, "SignalProcess", SignalProcessRequest.newBuilder().setContainerId("eph").setSignal(9)
                 .build(), Empty.parser(), TIMEOUT);
         assertEquals(137, waitProcess("eph", ""));
@@ -233,6 +261,20 @@ class GuestMainTest {
 
     @Test
     @Order(7)
+    void aHostMountMadeAfterBootShowsThroughVirtioFs() throws Exception {
+        // like the shim binding a container rootfs into the shared directory after the VM booted
+        Path rootfs = Files.createDirectories(share.resolve("late").resolve("rootfs"));
+        run("mount", "-t", "tmpfs", "-o", "size=16m", "late-rootfs", rootfs.toString());
+        lateMount = rootfs;
+        rootfs(rootfs);
+        createAndStart("late", List.of("echo", "late"), List.of(), List.of());
+        assertEquals("late\n", readAll("late", ""));
+        assertEquals(0, waitProcess("late", ""));
+        remove("late");
+    }
+
+    @Test
+    @Order(8)
     void shutdownLeavesNothingBehind() throws Exception {
         agent.call(AGENT, "DestroySandbox", DestroySandboxRequest.getDefaultInstance(), Empty.parser(), TIMEOUT);
         send("{\"event\":\"shutdown\"}");
@@ -247,7 +289,7 @@ class GuestMainTest {
             assertFalse(Files.exists(path), "cgroup removed: " + path);
         }
         String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
-        assertFalse(mounts.contains(dir.toString()), "no mount of the test dir on the host");
+        assertFalse(mounts.contains(vmDir.toString()), "no guest mount reached the host");
         String log = Files.readString(vmDir.resolve("testbed.jsonl"));
         assertTrue(log.contains("\"component\":\"guest\""), log);
         assertTrue(log.contains("\"method\":\"CreateContainer\""), log);
@@ -270,6 +312,8 @@ class GuestMainTest {
                 .addMounts(Mount.newBuilder().setDestination("/proc").setSource("proc").setType("proc"))
                 .addMounts(Mount.newBuilder().setDestination("/dev").setSource("tmpfs").setType("tmpfs")
                         .addAllOptions(List.of("nosuid", "strictatime", "mode=755", "size=65536k")))
+                .addMounts(Mount.newBuilder().setDestination("/dev/pts").setSource("devpts").setType("devpts")
+                        .addAllOptions(List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620")))
                 .addAllMounts(mounts)
                 .setLinux(dev.podvisor.protocols.agent.Linux.newBuilder()
                         .setCgroupsPath("/kubepods/pod1/" + cid)
@@ -284,10 +328,14 @@ class GuestMainTest {
     }
 
     private String readAll(String cid, String execId) {
+        return readAll(cid, execId, "ReadStdout");
+    }
+
+    private String readAll(String cid, String execId, String method) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (true) {
             try {
-                ReadStreamResponse chunk = agent.call(AGENT, "ReadStdout", ReadStreamRequest.newBuilder()
+                ReadStreamResponse chunk = agent.call(AGENT, method, ReadStreamRequest.newBuilder()
                         .setContainerId(cid).setExecId(execId).setLen(1024).build(), ReadStreamResponse.parser(),
                         TIMEOUT);
                 out.writeBytes(chunk.getData().toByteArray());
@@ -345,7 +393,7 @@ class GuestMainTest {
         Path bin = Files.createDirectories(rootfs.resolve("bin"));
         Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
         bin.resolve("busybox").toFile().setExecutable(true);
-        for (String applet : List.of("sh", "echo", "cat", "df", "sleep")) {
+        for (String applet : List.of("sh", "echo", "cat", "df", "sleep", "stty", "test")) {
             Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
         }
         for (String d : List.of("proc", "dev", "sys", "tmp", "data", "vol")) {
