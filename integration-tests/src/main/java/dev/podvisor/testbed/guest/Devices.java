@@ -40,6 +40,9 @@ final class Devices {
 
     void addDisk(Disk disk) {
         disks.put(disk.id(), disk);
+        synchronized (this) {
+            notifyAll();
+        }
     }
 
     /** Removes the device with VMM id {@code id} (a disk id or a virtio-fs tag); returns whether one was known. */
@@ -57,6 +60,30 @@ final class Devices {
      * ({@code "02/01"}) never match: the VMM stand-in has no bridges.
      */
     Optional<Disk> diskByPciPath(String pciPath) {
+        return findDisk(pciPath);
+    }
+
+    /**
+     * Like {@link #diskByPciPath}, but waits up to {@code timeout} for the disk to be hot-plugged, as the
+     * kata-agent waits for the device's uevent ({@code hotplug_timeout}, 3 s by default).
+     *
+     * @throws InterruptedException when interrupted while waiting
+     */
+    Optional<Disk> awaitDiskByPciPath(String pciPath, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (this) {
+            while (true) {
+                Optional<Disk> disk = findDisk(pciPath);
+                long left = deadline - System.nanoTime();
+                if (disk.isPresent() || left <= 0) {
+                    return disk;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        }
+    }
+
+    private Optional<Disk> findDisk(String pciPath) {
         if (pciPath == null || !pciPath.matches("[0-9a-fA-F]{1,2}")) {
             return Optional.empty();
         }

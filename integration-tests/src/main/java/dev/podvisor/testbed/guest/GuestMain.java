@@ -158,6 +158,12 @@ public final class GuestMain {
     /** Serves the control connection until shutdown; returns the exit status. */
     int run() {
         Runtime.getRuntime().addShutdownHook(new Thread(this::cleanup, "guest-shutdown"));
+        // SIGTERM is an orderly shutdown with exit status 0 (the JVM's default would be 143)
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> {
+            events.log("control", Map.of("event", "SIGTERM"));
+            cleanup();
+            System.exit(0);
+        });
         try {
             Linux.setChildSubreaper();
             Files.createDirectories(vmDir);

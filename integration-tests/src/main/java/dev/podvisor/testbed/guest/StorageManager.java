@@ -40,6 +40,9 @@ import java.util.Set;
  */
 final class StorageManager {
 
+    /** How long a blk storage waits for its disk to be hot-plugged (the agent's default hotplug_timeout). */
+    static final java.time.Duration HOTPLUG_TIMEOUT = java.time.Duration.ofSeconds(3);
+
     /** The drivers this guest handles. */
     static final List<String> DRIVERS = List.of("virtio-fs", "blk", "ephemeral", "local", "bind", "watchable-bind");
 
@@ -291,8 +294,16 @@ final class StorageManager {
     }
 
     private Entry blk(StorageRequest storage, Path target) {
-        Devices.Disk disk = devices.diskByPciPath(storage.source()).orElseThrow(() -> new IllegalArgumentException(
-                "Storage.source '" + storage.source() + "': no virtio-blk disk attached at this PCI path"));
+        Devices.Disk disk;
+        try {
+            disk = devices.awaitDiskByPciPath(storage.source(), HOTPLUG_TIMEOUT).orElseThrow(() ->
+                    new IllegalArgumentException("Storage.source '" + storage.source()
+                            + "': no virtio-blk disk attached at this PCI path (waited "
+                            + HOTPLUG_TIMEOUT.toMillis() + " ms)"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for disk " + storage.source(), e);
+        }
         String device = acquire(disk);
         try {
             if (storage.driverOptions().contains("create_filesystem")) {

@@ -34,20 +34,11 @@ import dev.podvisor.protocols.ttrpc.Code;
 import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -76,9 +67,7 @@ class GuestMainTest {
     private Path vmDir;
     private Path share;
     private Path image;
-    private Process guest;
-    private SocketChannel controlChannel;
-    private OutputStream control;
+    private GuestHarness guest;
     private TtrpcClient agent;
     private boolean shareMounted;
     private Path lateMount;
@@ -89,47 +78,26 @@ class GuestMainTest {
         vmDir = Files.createDirectories(dir.resolve("vm"));
         share = Files.createDirectories(dir.resolve("share"));
         // the shared directory is a shared mount, as the shim's share root is (so later mounts propagate)
-        run("mount", "--bind", share.toString(), share.toString());
-        run("mount", "--make-shared", share.toString());
+        GuestHarness.run("mount", "--bind", share.toString(), share.toString());
+        GuestHarness.run("mount", "--make-shared", share.toString());
         shareMounted = true;
         for (String cid : List.of("echo", "exit3", "eph", "blk")) {
-            rootfs(share.resolve(cid).resolve("rootfs"));
+            GuestHarness.rootfs(share.resolve(cid).resolve("rootfs"));
         }
         Path content = Files.createDirectories(dir.resolve("disk-content"));
         Files.writeString(content.resolve("hello.txt"), "from the disk\n");
         image = dir.resolve("disk.img");
-        run("mkfs.ext4", "-q", "-F", "-d", content.toString(), image.toString(), "16M");
+        GuestHarness.run("mkfs.ext4", "-q", "-F", "-d", content.toString(), image.toString(), "16M");
 
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Path controlSocket = vmDir.resolve("guest-control.sock");
-        guest = new ProcessBuilder("unshare", "--mount", "--propagation", "private", java,
-                "--enable-native-access=ALL-UNNAMED", "-cp", classPath, GuestMain.class.getName(),
-                "--vm-dir", vmDir.toString(), "--control", controlSocket.toString(),
-                "--vsock-listen-dir", vmDir.resolve("guest-vsock").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("guest.out").toFile()).start();
-        controlChannel = connect(controlSocket);
-        control = Channels.newOutputStream(controlChannel);
-        send("{\"event\":\"boot\",\"fs\":[{\"tag\":\"kataShared\",\"sharedDir\":\"" + share + "\"}],"
-                + "\"disks\":[],\"log\":\"" + vmDir.resolve("testbed.jsonl") + "\"}");
-        agent = TtrpcClient.over(connect(vmDir.resolve("guest-vsock").resolve("1024.sock")));
+        guest = GuestHarness.start(vmDir);
+        agent = guest.boot(share);
     }
 
     @AfterAll
     void stop() throws Exception {
         try {
-            if (agent != null) {
-                agent.close();
-            }
-            if (guest != null && guest.isAlive()) {
-                guest.destroy();
-                if (!guest.waitFor(60, TimeUnit.SECONDS)) {
-                    guest.destroyForcibly();
-                    guest.waitFor();
-                }
-            }
-            if (controlChannel != null) {
-                controlChannel.close();
+            if (guest != null) {
+                guest.close();
             }
         } finally {
             if (lateMount != null) {
@@ -138,18 +106,7 @@ class GuestMainTest {
             if (shareMounted) {
                 new ProcessBuilder("umount", "-l", share.toString()).start().waitFor();
             }
-            if (image != null) {
-                for (String loop : loopsOf(image)) {
-                    new ProcessBuilder("losetup", "-d", loop).start().waitFor();
-                }
-            }
-            if (dir != null) {
-                try (var walk = Files.walk(dir)) {
-                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
+            GuestHarness.deleteTree(dir);
         }
     }
 
@@ -247,16 +204,16 @@ class GuestMainTest {
                 Empty.parser(), TIMEOUT));
         assertTrue(notAttached.getMessage().contains("'03'"), notAttached.getMessage());
 
-        send("{\"event\":\"add-disk\",\"id\":\"_disk0\",\"bdf\":\"0000:00:03.0\",\"path\":\"" + image
+        guest.send("{\"event\":\"add-disk\",\"id\":\"_disk0\",\"bdf\":\"0000:00:03.0\",\"path\":\"" + image
                 + "\",\"readonly\":false}");
         createAndStart("blk", List.of("cat", "/data/hello.txt"), List.of(missing),
                 List.of(Mount.newBuilder().setDestination("/data").setSource(missing.getMountPoint())
                         .setType("bind").addOptions("rbind").build()));
-        assertEquals(1, loopsOf(image).size(), "one loop device backs the disk");
+        assertEquals(1, GuestHarness.loopsOf(image).size(), "one loop device backs the disk");
         assertEquals("from the disk\n", readAll("blk", ""));
         assertEquals(0, waitProcess("blk", ""));
         remove("blk");
-        assertEquals(List.of(), loopsOf(image), "the loop device is detached with its last mount");
+        assertEquals(List.of(), GuestHarness.loopsOf(image), "the loop device is detached with its last mount");
     }
 
     @Test
@@ -264,9 +221,9 @@ class GuestMainTest {
     void aHostMountMadeAfterBootShowsThroughVirtioFs() throws Exception {
         // like the shim binding a container rootfs into the shared directory after the VM booted
         Path rootfs = Files.createDirectories(share.resolve("late").resolve("rootfs"));
-        run("mount", "-t", "tmpfs", "-o", "size=16m", "late-rootfs", rootfs.toString());
+        GuestHarness.run("mount", "-t", "tmpfs", "-o", "size=16m", "late-rootfs", rootfs.toString());
         lateMount = rootfs;
-        rootfs(rootfs);
+        GuestHarness.rootfs(rootfs);
         createAndStart("late", List.of("echo", "late"), List.of(), List.of());
         assertEquals("late\n", readAll("late", ""));
         assertEquals(0, waitProcess("late", ""));
@@ -277,10 +234,9 @@ class GuestMainTest {
     @Order(8)
     void shutdownLeavesNothingBehind() throws Exception {
         agent.call(AGENT, "DestroySandbox", DestroySandboxRequest.getDefaultInstance(), Empty.parser(), TIMEOUT);
-        send("{\"event\":\"shutdown\"}");
-        assertTrue(guest.waitFor(60, TimeUnit.SECONDS), "guest exits after shutdown");
-        assertEquals(0, guest.exitValue(), Files.readString(dir.resolve("guest.out")));
-        assertEquals(List.of(), loopsOf(image));
+        guest.send("{\"event\":\"shutdown\"}");
+        assertEquals(0, guest.awaitExit(), guest.output());
+        assertEquals(List.of(), GuestHarness.loopsOf(image));
         assertFalse(Files.exists(vmDir.resolve("runc")), "runc state removed");
         assertFalse(Files.exists(vmDir.resolve("guest-vsock").resolve("1024.sock")), "agent socket removed");
         assertFalse(Files.exists(vmDir.resolve("guest-root")), "guest root removed");
@@ -366,58 +322,8 @@ class GuestMainTest {
         return Long.parseLong(lines[lines.length - 1].trim().split("\\s+")[1]);
     }
 
-    private void send(String line) throws IOException {
-        control.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        control.flush();
-    }
 
-    /** Connects to a unix socket the guest creates, waiting on the guest process while it is not there. */
-    private SocketChannel connect(Path socket) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            try {
-                channel.connect(UnixDomainSocketAddress.of(socket));
-                return channel;
-            } catch (IOException e) {
-                channel.close();
-                if (System.nanoTime() > deadline || guest.waitFor(50, TimeUnit.MILLISECONDS)) {
-                    throw new IOException("guest did not listen on " + socket + ": "
-                            + Files.readString(dir.resolve("guest.out")), e);
-                }
-            }
-        }
-    }
 
-    private static void rootfs(Path rootfs) throws IOException {
-        Path bin = Files.createDirectories(rootfs.resolve("bin"));
-        Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
-        bin.resolve("busybox").toFile().setExecutable(true);
-        for (String applet : List.of("sh", "echo", "cat", "df", "sleep", "stty", "test")) {
-            Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-        }
-        for (String d : List.of("proc", "dev", "sys", "tmp", "data", "vol")) {
-            Files.createDirectories(rootfs.resolve(d));
-        }
-    }
 
-    private static List<String> loopsOf(Path file) throws Exception {
-        Process p = new ProcessBuilder("losetup", "--noheadings", "--output", "NAME", "-j", file.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        List<String> loops = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            if (!line.isBlank()) {
-                loops.add(line.strip());
-            }
-        }
-        return loops;
-    }
 
-    private static void run(String... argv) throws Exception {
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), String.join(" ", argv) + ": " + out);
-    }
 }
