@@ -45,6 +45,10 @@ import dev.podvisor.protocols.agent.UpdateEphemeralMountsRequest;
 import dev.podvisor.protocols.agent.UpdateInterfaceRequest;
 import dev.podvisor.protocols.agent.UpdateRoutesRequest;
 import dev.podvisor.protocols.agent.VersionCheckResponse;
+import dev.podvisor.protocols.agent.VolumeCondition;
+import dev.podvisor.protocols.agent.VolumeStatsRequest;
+import dev.podvisor.protocols.agent.VolumeStatsResponse;
+import dev.podvisor.protocols.agent.VolumeUsage;
 import dev.podvisor.protocols.agent.WaitProcessRequest;
 import dev.podvisor.protocols.agent.WaitProcessResponse;
 import dev.podvisor.protocols.agent.WriteStreamRequest;
@@ -52,6 +56,7 @@ import dev.podvisor.protocols.agent.WriteStreamResponse;
 import dev.podvisor.protocols.ttrpc.Code;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.protocols.ttrpc.TtrpcService;
+import dev.podvisor.storage.host.FsStat;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -75,6 +80,7 @@ final class AgentServices {
     /** The agent version this guest reports ({@code Version}, {@code GetGuestDetails}). */
     static final String AGENT_VERSION = "podvisor-testbed";
 
+    private final GuestRoot root;
     private final StorageManager storages;
     private final Containers containers;
     private final GuestEvents events;
@@ -84,9 +90,12 @@ final class AgentServices {
     private volatile String hostname = "";
 
     /**
+     * @param root     the guest root (GetVolumeStats)
      * @param shutdown counted down when the guest shuts down: releases the GetOOMEvent long-polls
      */
-    AgentServices(StorageManager storages, Containers containers, GuestEvents events, CountDownLatch shutdown) {
+    AgentServices(GuestRoot root, StorageManager storages, Containers containers, GuestEvents events,
+                  CountDownLatch shutdown) {
+        this.root = root;
         this.storages = storages;
         this.containers = containers;
         this.events = events;
@@ -195,6 +204,7 @@ final class AgentServices {
                 .setAgentDetails(AgentDetails.newBuilder().setVersion(AGENT_VERSION)
                         .addAllStorageHandlers(StorageManager.DRIVERS).addDeviceHandlers("blk"))
                 .build());
+        unary(b, "GetVolumeStats", VolumeStatsRequest.parser(), this::volumeStats);
         unary(b, "GetMetrics", GetMetricsRequest.parser(), req -> Metrics.getDefaultInstance());
         unary(b, "UpdateInterface", UpdateInterfaceRequest.parser(), UpdateInterfaceRequest::getInterface);
         unary(b, "UpdateRoutes", UpdateRoutesRequest.parser(), UpdateRoutesRequest::getRoutes);
@@ -205,6 +215,22 @@ final class AgentServices {
         unary(b, "OnlineCPUMem", OnlineCPUMemRequest.parser(), req -> Empty.getDefaultInstance());
         unary(b, "SetPolicy", SetPolicyRequest.parser(), req -> Empty.getDefaultInstance());
         return b.build();
+    }
+
+    /** GetVolumeStats: statfs of the guest path, reported in bytes (the agent's BYTES usage). */
+    private VolumeStatsResponse volumeStats(VolumeStatsRequest req) {
+        java.nio.file.Path path = root.host("volume_guest_path", req.getVolumeGuestPath());
+        if (!java.nio.file.Files.exists(path)) {
+            throw new NoSuchElementException("volume_guest_path '" + req.getVolumeGuestPath() + "': not found");
+        }
+        FsStat stat = dev.podvisor.storage.linux.Linux.statfs(path.toString());
+        long total = stat.blocks() * stat.blockSize();
+        long free = stat.blocksFree() * stat.blockSize();
+        return VolumeStatsResponse.newBuilder()
+                .addUsage(VolumeUsage.newBuilder().setUnit(VolumeUsage.Unit.BYTES).setTotal(total)
+                        .setAvailable(free).setUsed(total - free))
+                .setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(false))
+                .build();
     }
 
     private Empty createSandbox(CreateSandboxRequest req) {

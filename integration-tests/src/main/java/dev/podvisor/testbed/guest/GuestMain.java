@@ -80,7 +80,7 @@ public final class GuestMain {
         this.root = new GuestRoot(this.vmDir.resolve("guest-root"));
         this.storages = new StorageManager(root, devices, events);
         this.containers = new Containers(this.vmDir, root, storages, events);
-        this.services = new AgentServices(storages, containers, events, shutdown);
+        this.services = new AgentServices(root, storages, containers, events, shutdown);
     }
 
     /**

@@ -26,6 +26,8 @@ import dev.podvisor.protocols.agent.Storage;
 import dev.podvisor.protocols.agent.TtyWinResizeRequest;
 import dev.podvisor.protocols.agent.UpdateEphemeralMountsRequest;
 import dev.podvisor.protocols.agent.VersionCheckResponse;
+import dev.podvisor.protocols.agent.VolumeStatsRequest;
+import dev.podvisor.protocols.agent.VolumeStatsResponse;
 import dev.podvisor.protocols.agent.WaitProcessRequest;
 import dev.podvisor.protocols.agent.WaitProcessResponse;
 import dev.podvisor.protocols.agent.WriteStreamRequest;
@@ -177,6 +179,9 @@ class GuestMainTest {
         agent.call(AGENT, "UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder()
                 .addStorages(storage).build(), Empty.parser(), TIMEOUT);
         assertEquals(4096, dfKilobytes("eph", "df2"));
+        VolumeStatsResponse stats = agent.call(AGENT, "GetVolumeStats", VolumeStatsRequest.newBuilder()
+                .setVolumeGuestPath(volume).build(), VolumeStatsResponse.parser(), TIMEOUT);
+        assertEquals(4L << 20, stats.getUsage(0).getTotal());
 
         agent.call(AGENT, "ExecProcess", ExecProcessRequest.newBuilder().setContainerId("eph").setExecId("tty")
                 .setProcess(process(List.of("sh", "-c", "read line; stty size")).toBuilder().setTerminal(true))
