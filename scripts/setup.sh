@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds Podvisor and installs it, from nothing, on Debian bookworm (run as root).
 #
-#   sudo bash scripts/setup.sh [--no-apt] [--no-links] [--prefix DIR]
+#   sudo bash scripts/setup.sh [--no-apt] [--no-build] [--no-links] [--prefix DIR]
 #
 #   --no-apt     skip the Debian packages; only build and install
+#   --no-build   do not run Maven: install what shim/target and integration-tests/target hold
+#                (used by the integration tests to install the code under test into a temp prefix)
 #   --no-links   do not create the /usr/local/bin symlinks
 #   --prefix DIR install there (default: $PODVISOR_PREFIX or /opt/podvisor)
 #
@@ -26,15 +28,17 @@ CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
 LEAN_FLAGS="-XX:+UseSerialGC -Xmx48m -Xss256k -XX:TieredStopAtLevel=1 -XX:+UseCompactObjectHeaders --enable-native-access=ALL-UNNAMED"
 
 do_apt=1
+do_build=1
 do_links=1
 prefix="$PODVISOR_PREFIX"
 while (($#)); do
   case "$1" in
     --no-apt) do_apt=0 ;;
+    --no-build) do_build=0 ;;
     --no-links) do_links=0 ;;
     --prefix) [[ $# -ge 2 ]] || die "--prefix needs a directory"; prefix="$2"; shift ;;
     --prefix=*) prefix="${1#--prefix=}" ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
   shift
@@ -64,7 +68,7 @@ build() {
   # copy-dependencies puts each module's runtime class path into <module>/target/lib, whether or not
   # the module's pom already does it at package time (it is idempotent).
   (cd "$PODVISOR_REPO" &&
-    JAVA_HOME="$PODVISOR_JAVA_HOME" mvn -B -q package dependency:copy-dependencies \
+    JAVA_HOME="$PODVISOR_JAVA_HOME" mvn -B -q -Dstyle.color=never package dependency:copy-dependencies \
       -DskipTests -DincludeScope=runtime -DoutputDirectory=target/lib)
 }
 
@@ -179,11 +183,13 @@ TOML
 if ((do_apt || do_links)); then require_root; fi
 if ((do_apt)); then install_packages; fi
 require_java
-command -v mvn >/dev/null || die "mvn not found (run without --no-apt to install maven)"
+if ((do_build)); then
+  command -v mvn >/dev/null || die "mvn not found (run without --no-apt to install maven)"
+fi
 
 # One setup at a time per prefix: concurrent runs would swap lib/ under each other.
 mkdir -p "$prefix"
 exec 9>"$prefix/.setup.lock"
 flock 9
-build
+if ((do_build)); then build; fi
 install_all
