@@ -21,7 +21,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc iproute2 maven
+APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc iproute2 maven jq
   coreutils tar gzip findutils)
 SHIM_MAIN=dev.podvisor.shim.ShimMain
 CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
