@@ -135,7 +135,9 @@ for pair in "/data:$mem" "/disk:$disk"; do
   printf '  %s <- %s (host %s): host sees the container'"'"'s file: %s\n' "$dst" "$src" "$(fstype "$src")" "$seen"
 done
 
-echo go >&7
+trap '' PIPE   # the container may already be gone: a failed write must not kill the demo
+echo go >&7 2>/dev/null || true
+trap - PIPE
 exec 7>&-
 while IFS= read -r -t 60 -u 8 line; do printf '%s\n' "$line"; done
 exec 8<&-
