@@ -13,7 +13,8 @@
 #   DIR/lib/                         the shim's runtime class path (shim/target/lib/* + the shim jar)
 #   DIR/bin/containerd-shim-kata-v2  launcher of dev.podvisor.shim.ShimMain
 #   DIR/bin/podvisor                 launcher of dev.podvisor.shim.cli.PodvisorCli
-#   DIR/testbed/bin/{cloud-hypervisor,virtiofsd}, DIR/testbed/lib/   the stand-ins (integration-tests)
+#   DIR/testbed/bin/{cloud-hypervisor,virtiofsd}  the stand-ins' launchers (integration-tests/bin)
+#   DIR/testbed/lib/                 their class path (integration-tests/target/lib/* + its jar)
 #   DIR/testbed/configuration.toml   a Kata-compatible configuration using the stand-ins
 #   /usr/local/bin/{containerd-shim-kata-v2,podvisor} -> DIR/bin/...
 # Idempotent: a second run only rebuilds and replaces the installed files.
@@ -38,7 +39,7 @@ while (($#)); do
     --no-links) do_links=0 ;;
     --prefix) [[ $# -ge 2 ]] || die "--prefix needs a directory"; prefix="$2"; shift ;;
     --prefix=*) prefix="${1#--prefix=}" ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
   shift
@@ -115,15 +116,6 @@ exec "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS -cp "$2" $3 "\$@"
 LAUNCHER
 }
 
-# testbed_main NAME : the main class named in integration-tests/bin/NAME (dev.podvisor.testbed.*).
-testbed_main() {
-  local src="$PODVISOR_REPO/integration-tests/bin/$1" cls
-  [[ -f "$src" ]] || die "testbed launcher $src missing"
-  cls="$(grep -oE 'dev\.podvisor\.testbed(\.[a-z0-9_]+)*\.[A-Z][A-Za-z0-9_]*' "$src" | head -n 1 || true)"
-  [[ -n "$cls" ]] || die "cannot find the main class (dev.podvisor.testbed.*) in $src"
-  printf '%s\n' "$cls"
-}
-
 install_all() {
   local shim_jar it_jar
   shim_jar="$(main_jar "$PODVISOR_REPO/shim")"
@@ -141,9 +133,12 @@ install_all() {
 
   write_launcher "$prefix/bin/containerd-shim-kata-v2" "$prefix/lib/*" "$SHIM_MAIN"
   write_launcher "$prefix/bin/podvisor" "$prefix/lib/*" "$CLI_MAIN"
+  # The stand-ins' own launchers find their class path in ../lib (the installed layout).
   local name
   for name in cloud-hypervisor virtiofsd; do
-    write_launcher "$prefix/testbed/bin/$name" "$prefix/testbed/lib/*" "$(testbed_main "$name")"
+    [[ -f "$PODVISOR_REPO/integration-tests/bin/$name" ]] || die "integration-tests/bin/$name missing"
+    install -m 0755 "$PODVISOR_REPO/integration-tests/bin/$name" "$prefix/testbed/bin/$name.tmp.$$"
+    mv -f "$prefix/testbed/bin/$name.tmp.$$" "$prefix/testbed/bin/$name"
   done
 
   # The testbed ignores kernel and image contents, but Kata's configuration needs existing paths.
