@@ -46,6 +46,21 @@ instance_pid() {
 
 ctr_() { timeout 60 ctr --address "$sock" "$@"; }
 
+# alive PID : whether PID exists and is not a zombie (a zombie waits for a parent that may never reap it).
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat:0:1}" != Z && "${stat:0:1}" != X ]]
+}
+
+# wait_gone PID SECONDS : wait until PID is gone (or a zombie); false on timeout.
+wait_gone() {
+  local i
+  for ((i = 0; i < $2 * 20; i++)); do alive "$1" || return 0; sleep 0.05; done
+  return 1
+}
+
 cmd_start() {
   local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
   local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info
@@ -152,7 +167,7 @@ TOML
       log "containerd running under $dir (pid $pid, socket $sock)"
       return 0
     fi
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$dir/containerd.log" >&2; die "containerd exited at start (log: $dir/containerd.log)"; }
+    alive "$pid" || { tail -n 20 "$dir/containerd.log" >&2; die "containerd exited at start (log: $dir/containerd.log)"; }
     sleep 0.05
   done
   tail -n 20 "$dir/containerd.log" >&2
@@ -232,14 +247,11 @@ cmd_stop() {
       done
     done
     kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    if kill -0 "$pid" 2>/dev/null; then
+    if ! wait_gone "$pid" 10; then
       log "containerd (pid $pid) ignored SIGTERM for 10 s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 5 || true
     fi
-    # Reap is not ours to do (setsid child of a finished shell); wait for it to vanish.
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   fi
 
   # Shims outlive containerd by design: kill the ones this instance started, with their trees.
@@ -249,9 +261,8 @@ cmd_stop() {
     mapfile -t tree < <(descendants "${shims[@]}" | sort -un)
     log "killing leftover shims and their processes: ${tree[*]}"
     kill -KILL "${tree[@]}" 2>/dev/null || true
-    for p in "${tree[@]}"; do
-      for ((i = 0; i < 100; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-    done
+    local p
+    for p in "${tree[@]}"; do wait_gone "$p" 5 || log "process $p survived SIGKILL for 5 s"; done
   fi
 
   # runc state and cgroups of containers whose shim did not delete them (also when containerd was
