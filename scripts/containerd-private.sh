@@ -2,7 +2,7 @@
 # A private containerd 1.6 instance living entirely under one directory (see README-containerd-private.md).
 #
 #   containerd-private.sh start DIR [--runtime-config TOML] [--shim PATH] [--sandbox-image NAME]
-#                                   [--log-level LEVEL]
+#                                   [--log-level LEVEL] [--cni]
 #   containerd-private.sh stop  DIR [--keep]
 #   containerd-private.sh ctr   DIR CTR-ARGS...
 #   containerd-private.sh env   DIR
@@ -10,6 +10,8 @@
 # start: writes DIR/config.toml, links DIR/opt/bin/containerd-shim-kata-v2 to the installed shim
 #        launcher, starts containerd in the background (log DIR/containerd.log, pid DIR/containerd.pid)
 #        and returns once `ctr version` answers. Idempotent: a running instance is left as it is.
+#        --cni: a CNI network for CRI pods: a private bridge (unique name) on a random free 10.x.y.0/24,
+#        host-local IPAM state under DIR, no masquerading; without it, only hostNetwork pods get created.
 # stop:  kills every task of every namespace, stops containerd, kills the shims it started (and their
 #        process trees), unmounts everything under DIR and removes DIR (--keep: keep DIR's files).
 #        Exits non-zero if anything is left.
@@ -19,7 +21,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,19p' "$0" >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd="$1"
 dir="$2"
@@ -63,13 +65,14 @@ wait_gone() {
 
 cmd_start() {
   local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
-  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info
+  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0
   while (($#)); do
     case "$1" in
       --runtime-config) [[ $# -ge 2 ]] || die "--runtime-config needs a file"; runtime_config="$2"; shift ;;
       --shim) [[ $# -ge 2 ]] || die "--shim needs a path"; shim="$2"; shift ;;
       --sandbox-image) [[ $# -ge 2 ]] || die "--sandbox-image needs a name"; sandbox_image="$2"; shift ;;
       --log-level) [[ $# -ge 2 ]] || die "--log-level needs a level"; level="$2"; shift ;;
+      --cni) cni=1 ;;
       *) die "start: unknown argument '$1'" ;;
     esac
     shift
@@ -98,6 +101,8 @@ cmd_start() {
   else
     log "warning: shim launcher $shim missing: io.containerd.kata.v2 will not be found in $dir/opt/bin"
   fi
+
+  if ((cni)) && [[ ! -f "$dir/cni/net.d/10-podvisor.conflist" ]]; then write_cni; fi
 
   local kata_options=""
   if [[ -n "$runtime_config" ]]; then
@@ -172,6 +177,41 @@ TOML
   done
   tail -n 20 "$dir/containerd.log" >&2
   die "containerd did not answer on $sock within 20 s (log: $dir/containerd.log)"
+}
+
+# write_cni : DIR/cni/net.d/10-podvisor.conflist, a bridge network private to this instance.
+write_cni() {
+  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local ]] ||
+    die "--cni: /usr/lib/cni/bridge or host-local missing (apt-get install containernetworking-plugins)"
+  local hex bridge subnet="" try
+  hex="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+  bridge="pvc$hex"                      # 11 characters: interface names max 15
+  for ((try = 0; try < 20; try++)); do
+    local candidate="10.$((200 + RANDOM % 50)).$((RANDOM % 256))"
+    if ! ip -4 route show | grep -qF "$candidate."; then subnet="$candidate.0/24"; break; fi
+  done
+  [[ -n "$subnet" ]] || die "--cni: no free 10.2xx.y.0/24 subnet found"
+  mkdir -p "$dir/cni/net.d" "$dir/cni/ipam"
+  printf '%s\n' "$bridge" >"$dir/cni/bridge"
+  cat >"$dir/cni/net.d/10-podvisor.conflist" <<JSON
+{
+  "cniVersion": "0.4.0",
+  "name": "podvisor-$hex",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$bridge",
+      "isGateway": true,
+      "ipMasq": false,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "$subnet"}]],
+        "dataDir": "$dir/cni/ipam"
+      }
+    }
+  ]
+}
+JSON
 }
 
 # descendants PID... : the given pids and all their descendants (from /proc/*/stat).
@@ -287,6 +327,13 @@ cmd_stop() {
     [[ -n "$mp" ]] || continue
     umount -R -- "$mp" 2>/dev/null || umount -l -- "$mp" 2>/dev/null || log "cannot unmount $mp"
   done < <(mounts_under)
+
+  # The --cni bridge (its veths went with the pods' network namespaces).
+  if [[ -s "$dir/cni/bridge" ]]; then
+    local bridge
+    bridge="$(cat "$dir/cni/bridge")"
+    if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge" || log "cannot delete bridge $bridge"; fi
+  fi
 
   local left=0
   if [[ -n "$(mounts_under)" ]]; then

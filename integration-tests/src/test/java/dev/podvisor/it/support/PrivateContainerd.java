@@ -88,6 +88,7 @@ public final class PrivateContainerd implements AutoCloseable {
         private String sandboxImage;
         private String logLevel;
         private boolean checkLeftoversOnClose = true;
+        private boolean cni;
 
         private Builder() {
         }
@@ -130,6 +131,16 @@ public final class PrivateContainerd implements AutoCloseable {
         }
 
         /**
+         * @param enable whether CRI pods get a network: a private bridge on a random free 10.2xx.y.0/24 (the
+         *               script's {@code --cni}); default false (only host-network pods)
+         * @return this
+         */
+        public Builder cni(boolean enable) {
+            this.cni = enable;
+            return this;
+        }
+
+        /**
          * @param check whether {@link #close()} asserts that nothing of this instance is left (default true)
          * @return this
          */
@@ -165,6 +176,9 @@ public final class PrivateContainerd implements AutoCloseable {
             }
             if (logLevel != null) {
                 cmd.addAll(List.of("--log-level", logLevel));
+            }
+            if (cni) {
+                cmd.add("--cni");
             }
             CommandResult r = Commands.run(cmd);
             PrivateContainerd c = new PrivateContainerd(dir, checkLeftoversOnClose, before);
