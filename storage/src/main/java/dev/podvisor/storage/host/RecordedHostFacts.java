@@ -83,6 +83,20 @@ public final class RecordedHostFacts implements HostFacts {
     }
 
     @Override
+    public Optional<MountInfoEntry> mountContaining(Path path) {
+        return Optional.ofNullable(containing(path.normalize().toString()));
+    }
+
+    private MountInfoEntry containing(String p) {
+        for (String a = p; ; a = a.substring(0, a.lastIndexOf('/'))) {
+            MountInfoEntry e = mountByPoint.get(a.isEmpty() ? "/" : a);
+            if (e != null || a.isEmpty()) {
+                return e;
+            }
+        }
+    }
+
+    @Override
     public Optional<FileStat> lstat(Path path) {
         String p = path.normalize().toString();
         FileStat f = files.get(p);
@@ -94,7 +108,7 @@ public final class RecordedHostFacts implements HostFacts {
             return Optional.of(new FileStat(FileStat.FileType.SYMLINK, 0777, 0, 0, m.major(), m.minor(), 0, 0, 0));
         }
         if (implicitDirs.contains(p) || p.equals("/")) {
-            MountInfoEntry m = mountContaining(path).orElse(null);
+            MountInfoEntry m = containing(p);
             int major = m == null ? 0 : m.major();
             int minor = m == null ? 0 : m.minor();
             return Optional.of(new FileStat(FileStat.FileType.DIRECTORY, 0755, 0, 0, major, minor, 0, 0, 4096));
@@ -104,6 +118,10 @@ public final class RecordedHostFacts implements HostFacts {
 
     @Override
     public Optional<FileStat> stat(Path path) {
+        String p = path.normalize().toString();
+        if (!anySymlinkAlong(p) && !path.toString().contains("/..")) {
+            return lstat(path);
+        }
         Path real;
         try {
             real = realPath(path);
@@ -143,6 +161,31 @@ public final class RecordedHostFacts implements HostFacts {
         if (!path.isAbsolute()) {
             throw new UncheckedIOException(new IOException("realpath " + path + ": not absolute"));
         }
+        Path normal = path.normalize();
+        String p = normal.toString();
+        if (p.equals("/") || (!anySymlinkAlong(p) && !path.toString().contains("/..") && exists(p))) {
+            return normal;
+        }
+        return slowRealPath(path);
+    }
+
+    private boolean exists(String p) {
+        return files.containsKey(p) || implicitDirs.contains(p) || symlinks.containsKey(p);
+    }
+
+    private boolean anySymlinkAlong(String p) {
+        if (symlinks.isEmpty()) {
+            return false;
+        }
+        for (String a = p; !a.isEmpty(); a = a.substring(0, Math.max(0, a.lastIndexOf('/')))) {
+            if (symlinks.containsKey(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Path slowRealPath(Path path) {
         Path resolved = Path.of("/");
         List<String> todo = new ArrayList<>();
         for (Path name : path) {

@@ -14,6 +14,7 @@ final class MountContext {
     private final PlanBuilder plan;
     private Optional<Path> realSource;
     private Optional<EmptyDirRef> emptyDir;
+    private Boolean hostBind;
 
     MountContext(OciMount mount, PlanBuilder plan) {
         this.mount = mount;
@@ -39,11 +40,15 @@ final class MountContext {
 
     /** A bind whose source is a host path that is not {@code /proc}, {@code /sys} or below them. */
     boolean isHostBind() {
-        if (!mount.isBind() || !mount.source().startsWith("/")) {
-            return false;
+        if (hostBind == null) {
+            if (!mount.isBind() || !mount.source().startsWith("/")) {
+                hostBind = false;
+            } else {
+                Path s = Path.of(mount.source()).normalize();
+                hostBind = !s.startsWith("/proc") && !s.startsWith("/sys");
+            }
         }
-        Path s = Path.of(mount.source()).normalize();
-        return !s.startsWith("/proc") && !s.startsWith("/sys");
+        return hostBind;
     }
 
     /** realpath of the source, or empty when it does not exist. */

@@ -29,6 +29,7 @@ final class PlanBuilder {
     private final Map<String, HostAction> shareByKey = new HashMap<>();
     final LinkedHashMap<String, GuestStorage> storages = new LinkedHashMap<>();
     long shmBytes = GuestPaths.DEFAULT_SHM_BYTES;
+    private final MessageDigest sha256 = newSha256();
 
     PlanBuilder(PlanInput input, HostFacts facts, MountTable table, PodStorageConfig pod) {
         this.input = input;
@@ -58,7 +59,7 @@ final class PlanBuilder {
      * read-only user gets its own read-only bind, so read-only is enforced on the host.
      */
     String share(String device, Path realSource, boolean readOnly, boolean directory) {
-        String name = shareName(realSource.toString(), readOnly);
+        String name = shareName(sha256, realSource.toString(), readOnly);
         String key = device + "\0" + name;
         if (!shareByKey.containsKey(key)) {
             HostAction a = new HostAction.ShareBind(device, name, realSource.toString(), readOnly, directory);
@@ -87,12 +88,19 @@ final class PlanBuilder {
      * with {@code -ro} after the hash for read-only binds.
      */
     static String shareName(String realSource, boolean readOnly) {
-        byte[] digest;
+        return shareName(newSha256(), realSource, readOnly);
+    }
+
+    private static MessageDigest newSha256() {
         try {
-            digest = MessageDigest.getInstance("SHA-256").digest(realSource.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static String shareName(MessageDigest sha256, String realSource, boolean readOnly) {
+        byte[] digest = sha256.digest(realSource.getBytes(StandardCharsets.UTF_8));
         Path file = Path.of(realSource).getFileName();
         String base = file == null ? "root" : file.toString();
         return "sandbox-" + HexFormat.of().formatHex(digest, 0, 4) + (readOnly ? "-ro-" : "-") + base;
