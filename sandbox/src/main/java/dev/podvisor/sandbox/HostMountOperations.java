@@ -38,6 +38,11 @@ final class HostMountOperations implements MountOperations {
     }
 
     @Override
+    public void makeShared(Path target) {
+        Linux.mount("", target.toString(), "", Linux.MS_SHARED, null);
+    }
+
+    @Override
     public void mount(String fstype, String source, Path target, List<String> options) {
         HostMounts.mount(fstype, source, target, options);
     }

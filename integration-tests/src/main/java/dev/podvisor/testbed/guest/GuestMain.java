@@ -28,7 +28,7 @@ import java.util.concurrent.CountDownLatch;
  * The guest emulator: the inside of one testbed VM (see "Testbed contract" in docs/architecture.md).
  *
  * <pre>
- * unshare --mount --propagation private java ... dev.podvisor.testbed.guest.GuestMain \
+ * unshare --mount --propagation slave java ... dev.podvisor.testbed.guest.GuestMain \
  *     --vm-dir &lt;dir&gt; --control &lt;dir&gt;/guest-control.sock --vsock-listen-dir &lt;dir&gt;/guest-vsock
  * </pre>
  *
