@@ -24,6 +24,12 @@ public interface MountOperations {
     void makeSlave(Path target);
 
     /**
+     * Makes the mount at {@code target} shared (its own peer group), so mounts made under it later propagate
+     * to its binds that are slaves of it.
+     */
+    void makeShared(Path target);
+
+    /**
      * Mounts a filesystem ({@code mount -t fstype -o options source target}); flag options ({@code ro}, {@code nosuid},
      * {@code bind}...) become mount flags, the rest the data string ({@code lowerdir=...}).
      */

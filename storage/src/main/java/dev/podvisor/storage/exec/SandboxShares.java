@@ -79,6 +79,10 @@ public final class SandboxShares {
         Path ro = sharedDir(device);
         ops.mkdirs(rw);
         ops.mkdirs(ro);
+        // rw becomes a shared mount of its own and ro a read-only slave of it: a share bound into rw after the
+        // VM booted still shows up under ro, which virtiofsd serves (Kata relies on a shared / for this)
+        ops.bind(rw, rw, false);
+        ops.makeShared(rw);
         ops.bind(rw, ro, true);
         ops.makeSlave(ro);
         prepared.add(device);
@@ -89,6 +93,9 @@ public final class SandboxShares {
         Path ro = sharedDir(device);
         while (ops.unmount(ro)) {
             // unmount every stacked mount
+        }
+        while (ops.unmount(writableDir(device))) {
+            // rw's bind onto itself
         }
         ops.remove(ro);
         ops.remove(writableDir(device));

@@ -62,6 +62,11 @@ final class FakeHost implements MountOperations, DiskAttacher {
     }
 
     @Override
+    public void makeShared(Path target) {
+        op("make-shared " + target);
+    }
+
+    @Override
     public void mount(String fstype, String source, Path target, List<String> options) {
         op("mount " + fstype + " " + source + " " + target);
         mounts.computeIfAbsent(target, k -> new ArrayDeque<>()).push(fstype + " " + source);

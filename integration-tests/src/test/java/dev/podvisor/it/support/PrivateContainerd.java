@@ -1,0 +1,341 @@
+package dev.podvisor.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A private containerd 1.6 instance for one test (class), started by {@code scripts/containerd-private.sh} in a
+ * fresh temp dir under {@code /tmp} (short, for unix socket paths). Its CRI plugin declares {@code runc} and
+ * {@code kata} (Podvisor, with the given configuration.toml as {@code ConfigPath}); containerd's environment
+ * has {@code KATA_CONF_FILE} so that {@code ctr run --runtime io.containerd.kata.v2} finds it too.
+ *
+ * <pre>{@code
+ * try (var c = PrivateContainerd.start(Installed.get().testbedConfiguration())) {
+ *     BusyboxImage.importInto(c, "default");
+ *     String id = c.uniqueId("hello");
+ *     CommandResult r = c.ctr("run", "--rm", "--runtime", "io.containerd.kata.v2", BusyboxImage.NAME, id, "echo", "hi");
+ *     assertEquals("hi", r.requireSuccess().out());
+ * } // stops containerd, kills what is left of its shims, unmounts under its dir, checks for leftovers
+ * }</pre>
+ *
+ * <p>{@link #close()} fails (AssertionError) when the script reports a leftover or, with
+ * {@link Builder#checkLeftoversOnClose(boolean)} (on by default), when {@link Leftovers} finds a process, mount,
+ * loop device or socket naming the instance's dir or an id from {@link #uniqueId}.
+ */
+public final class PrivateContainerd implements AutoCloseable {
+
+    /** The shim's default state dir: searched for sockets by the leftover check. */
+    public static final Path SHIM_STATE_DIR = Path.of("/run/podvisor");
+
+    private final Path dir;
+    private final boolean checkLeftovers;
+    private final Leftovers.Snapshot atStart;
+    private final List<String> markers = new CopyOnWriteArrayList<>();
+    private boolean closed;
+
+    private PrivateContainerd(Path dir, boolean checkLeftovers, Leftovers.Snapshot atStart) {
+        this.dir = dir;
+        this.checkLeftovers = checkLeftovers;
+        this.atStart = atStart;
+        markers.add(dir.toString());
+    }
+
+    /**
+     * Starts an instance whose kata runtime uses {@code runtimeConfig} and the installed shim
+     * ({@link Installed#get()}).
+     *
+     * @param runtimeConfig the configuration.toml; null for none (runc only)
+     * @return the running instance
+     * @throws IllegalStateException when it does not start (message holds the script's output)
+     */
+    public static PrivateContainerd start(Path runtimeConfig) {
+        Builder b = builder().runtimeConfig(runtimeConfig);
+        if (runtimeConfig != null) {
+            b.shim(Installed.get().shimLauncher());
+        }
+        return b.start();
+    }
+
+    /**
+     * Starts an instance using the testbed configuration and shim of {@link Installed#get()}.
+     *
+     * @return the running instance
+     * @throws IllegalStateException when there is no install or it does not start
+     */
+    public static PrivateContainerd start() {
+        return start(Installed.get().testbedConfiguration());
+    }
+
+    /** @return a builder for the less common options */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Options of {@link PrivateContainerd}; every one is optional. */
+    public static final class Builder {
+        private Path runtimeConfig;
+        private Path shim;
+        private String sandboxImage;
+        private String logLevel;
+        private boolean checkLeftoversOnClose = true;
+        private boolean cni;
+
+        private Builder() {
+        }
+
+        /**
+         * @param toml configuration.toml for the kata runtime ({@code ConfigPath}, {@code KATA_CONF_FILE}); null: none
+         * @return this
+         */
+        public Builder runtimeConfig(Path toml) {
+            this.runtimeConfig = toml;
+            return this;
+        }
+
+        /**
+         * @param launcher the {@code containerd-shim-kata-v2} to link into {@code <dir>/opt/bin}; default: the
+         *                 script's ({@code /opt/podvisor/bin/containerd-shim-kata-v2})
+         * @return this
+         */
+        public Builder shim(Path launcher) {
+            this.shim = launcher;
+            return this;
+        }
+
+        /**
+         * @param image CRI {@code sandbox_image}; default {@link BusyboxImage#PAUSE_NAME}
+         * @return this
+         */
+        public Builder sandboxImage(String image) {
+            this.sandboxImage = image;
+            return this;
+        }
+
+        /**
+         * @param level containerd log level (trace, debug, info, warn, error); debug makes shims get {@code -debug}
+         * @return this
+         */
+        public Builder logLevel(String level) {
+            this.logLevel = level;
+            return this;
+        }
+
+        /**
+         * @param enable whether CRI pods get a network: a private bridge on a random free 10.2xx.y.0/24 (the
+         *               script's {@code --cni}); default false (only host-network pods)
+         * @return this
+         */
+        public Builder cni(boolean enable) {
+            this.cni = enable;
+            return this;
+        }
+
+        /**
+         * @param check whether {@link #close()} asserts that nothing of this instance is left (default true)
+         * @return this
+         */
+        public Builder checkLeftoversOnClose(boolean check) {
+            this.checkLeftoversOnClose = check;
+            return this;
+        }
+
+        /**
+         * Starts the instance.
+         *
+         * @return the running instance
+         * @throws IllegalStateException when it does not start; the temp dir is removed then
+         */
+        public PrivateContainerd start() {
+            Leftovers.Snapshot before = Leftovers.take(SHIM_STATE_DIR);
+            Path dir;
+            try {
+                dir = Files.createTempDirectory(Path.of("/tmp"), "pvctrd-");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a temp dir under /tmp", e);
+            }
+            List<String> cmd = new ArrayList<>(List.of("bash", Installed.script("containerd-private.sh").toString(),
+                    "start", dir.toString()));
+            if (runtimeConfig != null) {
+                cmd.addAll(List.of("--runtime-config", runtimeConfig.toString()));
+            }
+            if (shim != null) {
+                cmd.addAll(List.of("--shim", shim.toString()));
+            }
+            if (sandboxImage != null) {
+                cmd.addAll(List.of("--sandbox-image", sandboxImage));
+            }
+            if (logLevel != null) {
+                cmd.addAll(List.of("--log-level", logLevel));
+            }
+            if (cni) {
+                cmd.add("--cni");
+            }
+            CommandResult r = Commands.run(cmd);
+            PrivateContainerd c = new PrivateContainerd(dir, checkLeftoversOnClose, before);
+            if (!r.ok()) {
+                String log = c.logText();
+                try {
+                    c.stop();
+                } catch (RuntimeException | AssertionError suppressed) {
+                    // the start failure is the news
+                }
+                throw new IllegalStateException("private containerd did not start: " + r + "\n--- containerd.log\n" + log);
+            }
+            return c;
+        }
+    }
+
+    /** @return the instance's directory (everything of it lives below) */
+    public Path dir() {
+        return dir;
+    }
+
+    /** @return the gRPC socket, for {@code ctr --address} or a client */
+    public Path address() {
+        return dir.resolve("containerd.sock");
+    }
+
+    /** @return containerd's log file */
+    public Path log() {
+        return dir.resolve("containerd.log");
+    }
+
+    /** @return the bundle directory containerd made for container {@code id} in {@code namespace} */
+    public Path bundle(String namespace, String id) {
+        return dir.resolve("state/io.containerd.runtime.v2.task").resolve(namespace).resolve(id);
+    }
+
+    /**
+     * A container id unique to this run ({@code <stem>-<12 hex digits>}), remembered as a leftover marker: after
+     * {@link #close()}, nothing may name it.
+     *
+     * @param stem readable prefix, e.g. the test's name
+     * @return the id
+     */
+    public String uniqueId(String stem) {
+        byte[] b = new byte[6];
+        ThreadLocalRandom.current().nextBytes(b);
+        String id = stem + "-" + HexFormat.of().formatHex(b);
+        markers.add(id);
+        return id;
+    }
+
+    /**
+     * Adds a leftover marker (e.g. a temp dir the test mounted things under).
+     *
+     * @param marker a string that anything the test leaves would name
+     */
+    public void addLeftoverMarker(String marker) {
+        markers.add(marker);
+    }
+
+    /**
+     * Runs {@code ctr --address <socket> args...} with empty stdin and a 120 s timeout.
+     *
+     * @param args ctr arguments, e.g. {@code "-n", "k8s.io", "images", "ls"}
+     * @return the result (never throws for a non-zero exit)
+     */
+    public CommandResult ctr(String... args) {
+        return ctr(Commands.DEFAULT_TIMEOUT, args);
+    }
+
+    /**
+     * Runs ctr with a timeout.
+     *
+     * @param timeout how long it may run; then it and its children are killed
+     * @param args    ctr arguments
+     * @return the result
+     */
+    public CommandResult ctr(Duration timeout, String... args) {
+        return Commands.run(ctrCommand(args), null, timeout, Map.of());
+    }
+
+    /**
+     * Runs ctr with bytes on its stdin (closed after them), e.g. {@code run --rm IMAGE ID head -n 1}. Note:
+     * {@code ctr run} (1.6, without {@code -t}) never closes the task's stdin when its own stdin ends, so the
+     * command must stop reading by itself ({@code head -n 1}, {@code read}); {@code cat} would hang until the
+     * timeout.
+     *
+     * @param stdin bytes for stdin
+     * @param args  ctr arguments
+     * @return the result
+     */
+    public CommandResult runWithStdin(byte[] stdin, String... args) {
+        return Commands.run(ctrCommand(args), stdin, Commands.DEFAULT_TIMEOUT, Map.of());
+    }
+
+    /**
+     * Runs ctr with a string on its stdin (UTF-8).
+     *
+     * @param stdin text for stdin
+     * @param args  ctr arguments
+     * @return the result
+     */
+    public CommandResult runWithStdin(String stdin, String... args) {
+        return runWithStdin(stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    /**
+     * Imports an image tarball.
+     *
+     * @param tarball   OCI image-layout or docker-archive tarball
+     * @param namespace containerd namespace
+     * @throws AssertionError when ctr fails
+     */
+    public void importImage(Path tarball, String namespace) {
+        ctr("-n", namespace, "images", "import", tarball.toString()).requireSuccess();
+    }
+
+    private List<String> ctrCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ctr", "--address", address().toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private String logText() {
+        try {
+            return Files.readString(log());
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /**
+     * Stops the instance ({@code containerd-private.sh stop}: kills and deletes every task, stops containerd, kills
+     * leftover shims, unmounts under the dir, removes it). Idempotent.
+     *
+     * @throws AssertionError when the script reports a leftover, or (with the leftover check on) when
+     *                        {@link Leftovers} finds something naming the dir or an id of {@link #uniqueId}
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        String log = logText();
+        CommandResult r = stop();
+        if (!r.ok()) {
+            throw new AssertionError("stopping the private containerd left something: " + r
+                    + "\n--- containerd.log\n" + log);
+        }
+        if (checkLeftovers) {
+            Leftovers.assertNothingNewSince(atStart, markers);
+        }
+    }
+
+    private CommandResult stop() {
+        return Commands.run(List.of("bash", Installed.script("containerd-private.sh").toString(), "stop",
+                dir.toString()));
+    }
+}

@@ -1,0 +1,253 @@
+package dev.podvisor.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.podvisor.protocols.agent.CreateContainerRequest;
+import dev.podvisor.protocols.agent.FSGroup;
+import dev.podvisor.protocols.agent.types.FSGroupChangePolicy;
+import dev.podvisor.protocols.agent.Spec;
+import dev.podvisor.protocols.agent.Storage;
+import dev.podvisor.sandbox.agent.AgentClient;
+import dev.podvisor.sandbox.agent.OciSpecConverter;
+import dev.podvisor.sandbox.config.PodvisorConfig;
+import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.storage.exec.AttachedDisk;
+import dev.podvisor.storage.exec.DiskAttacher;
+import dev.podvisor.storage.exec.ExecutionRecord;
+import dev.podvisor.storage.exec.MountOperations;
+import dev.podvisor.storage.exec.PlanExecutor;
+import dev.podvisor.storage.exec.SandboxDisks;
+import dev.podvisor.storage.exec.SandboxShares;
+import dev.podvisor.storage.host.HostFacts;
+import dev.podvisor.storage.linux.LiveHostFacts;
+import dev.podvisor.storage.plan.EmptyDirMode;
+import dev.podvisor.storage.plan.GuestPaths;
+import dev.podvisor.storage.plan.GuestStorage;
+import dev.podvisor.storage.plan.MountDecision;
+import dev.podvisor.storage.plan.PlanInput;
+import dev.podvisor.storage.plan.PlannerSettings;
+import dev.podvisor.storage.plan.RootfsMount;
+import dev.podvisor.storage.plan.StoragePlan;
+import dev.podvisor.storage.plan.StoragePlanner;
+import dev.podvisor.storage.spec.OciSpec;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A pod's storage on the host side: plans each container with {@link StoragePlanner} against the live host,
+ * executes the plan (rootfs host mount, shares bound into the virtio-fs directories, disks hot-plugged
+ * through the VM), turns its guest storages into the agent's {@code Storage} messages, and undoes it all.
+ * The per-container {@link ExecutionRecord} is what the sandbox persists, so {@code delete} can undo it after
+ * the daemon is gone.
+ */
+final class ContainerStorage {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final PodvisorConfig config;
+    private final String sandboxId;
+    private final LogfmtLog log;
+    private final MountOperations ops;
+    private final SandboxShares shares;
+    private volatile PlanExecutor executor;
+
+    private ContainerStorage(PodvisorConfig config, String sandboxId, LogfmtLog log, MountOperations ops,
+                             SandboxShares shares) {
+        this.config = config;
+        this.sandboxId = sandboxId;
+        this.log = log;
+        this.ops = ops;
+        this.shares = shares;
+    }
+
+    /**
+     * Prepares the sandbox's default virtio-fs directories ({@code <shared root>/<sid>/kataShared/rw} and its
+     * read-only bind {@code ro}, which virtiofsd serves).
+     */
+    static ContainerStorage create(PodvisorConfig config, String sandboxId, LogfmtLog log) {
+        MountOperations ops = new HostMountOperations();
+        SandboxShares shares = new SandboxShares(config.podvisor().sharedRoot(), sandboxId, ops);
+        shares.prepare(GuestPaths.KATA_SHARED);
+        return new ContainerStorage(config, sandboxId, log, ops, shares);
+    }
+
+    /** The directory virtiofsd serves as the {@code kataShared} device. */
+    Path sharedDirectory() {
+        return shares.sharedDir(GuestPaths.KATA_SHARED);
+    }
+
+    /** The directory served for an extra virtio-fs device (prepared on first use). */
+    Path sharedDirectory(String device) {
+        shares.prepare(device);
+        return shares.sharedDir(device);
+    }
+
+    /** Hot-plugs disks through {@code vm} from now on. */
+    void attachTo(VirtualMachine vm) {
+        executor = new PlanExecutor(ops, shares, new SandboxDisks(vmDisks(vm)));
+    }
+
+    static DiskAttacher vmDisks(VirtualMachine vm) {
+        return new DiskAttacher() {
+            @Override
+            public AttachedDisk attach(Path hostPath, boolean readOnly) {
+                VirtualMachine.AttachedDisk disk = vm.attachDisk(hostPath, readOnly);
+                return new AttachedDisk(disk.id(), disk.pciPath());
+            }
+
+            @Override
+            public void detach(String id) {
+                vm.detach(id);
+            }
+        };
+    }
+
+    /**
+     * What a container needs in the guest, after its host side was set up.
+     *
+     * @param plan          the plan (for logs and the sandbox-wide storages)
+     * @param createRequest the agent's CreateContainer request
+     * @param storages      the container's agent storages (those with a size are resized after creation)
+     * @param hostSetup     the execution record as JSON, to persist
+     */
+    record Prepared(StoragePlan plan, CreateContainerRequest createRequest, List<Storage> storages, JsonNode hostSetup) {
+    }
+
+    /**
+     * Plans and executes the storage of one container.
+     *
+     * @throws IllegalArgumentException for a spec or annotation the planner refuses (the message names it)
+     */
+    Prepared prepare(PodSandbox.ContainerRequest request) {
+        Path bundle = Path.of(request.bundle()).toAbsolutePath();
+        OciSpec spec;
+        try {
+            spec = OciSpec.parse(Files.readAllBytes(bundle.resolve("config.json")));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
+        }
+        List<RootfsMount> rootfs = request.rootfs().stream()
+                .map(m -> new RootfsMount(m.type(), m.source(), m.options())).toList();
+        PlanInput input = new PlanInput(plannerSettings(config), sandboxId, request.id(),
+                request.id().equals(sandboxId), spec.annotations(), spec, rootfs, bundle);
+        HostFacts facts = new LiveHostFacts(config.podvisor().directVolumesRoot());
+        StoragePlan plan = StoragePlanner.plan(input, facts);
+        explain(plan);
+        ExecutionRecord record = executor.execute(plan);
+        try {
+            List<Storage> storages = record.resolve(plan.storages()).stream().map(ContainerStorage::toAgent).toList();
+            Spec guestSpec = OciSpecConverter.toAgentSpec(forGuest(plan.guestSpec(spec)));
+            CreateContainerRequest create = CreateContainerRequest.newBuilder()
+                    .setContainerId(request.id())
+                    .setExecId(request.id())
+                    .addAllStorages(storages)
+                    .setOCI(guestSpec)
+                    .setSandboxPidns(false)
+                    .build();
+            return new Prepared(plan, create, storages, JSON.valueToTree(record));
+        } catch (RuntimeException e) {
+            executor.undo(record);
+            throw e;
+        }
+    }
+
+    /** Logs each decision with its rule and reason (what {@code podvisor plan} prints). */
+    private void explain(StoragePlan plan) {
+        log.info("rootfs planned", "container", plan.containerId(), "kind", plan.rootfs().kind(),
+                "host_mount", plan.rootfs().hostMount(), "rule", plan.rootfs().rule(), "reason", plan.rootfs().reason());
+        for (MountDecision decision : plan.mounts()) {
+            log.info("mount planned", "container", plan.containerId(), "destination", decision.destination(),
+                    "source", decision.source(), "kind", decision.kind(), "device", decision.device(),
+                    "size_bytes", decision.sizeBytes(), "read_only", decision.readOnly(), "rule", decision.rule(),
+                    "reason", decision.reason());
+        }
+    }
+
+    /**
+     * The guest's view of the spec: hooks run on the host in Kata and never in the guest, and namespace
+     * paths name host namespaces (the pause container's), which mean nothing inside the VM.
+     */
+    static JsonNode forGuest(OciSpec guestSpec) {
+        ObjectNode tree = guestSpec.raw().deepCopy();
+        tree.remove("hooks");
+        JsonNode namespaces = tree.path("linux").path("namespaces");
+        if (namespaces.isArray()) {
+            for (JsonNode namespace : namespaces) {
+                ((ObjectNode) namespace).remove("path");
+            }
+        }
+        return tree;
+    }
+
+    /** The planner's settings from the configuration. */
+    static PlannerSettings plannerSettings(PodvisorConfig config) {
+        Map<String, List<String>> extra = new LinkedHashMap<>();
+        config.clh().extraVirtiofs().forEach(device -> extra.put(device.name(), device.virtiofsdArgs()));
+        EmptyDirMode mode = switch (config.runtime().emptydirMode()) {
+            case BLOCK_PLAIN -> EmptyDirMode.BLOCK_PLAIN;
+            default -> EmptyDirMode.SHARED_FS;
+        };
+        return new PlannerSettings(mode, config.clh().disableBlockDeviceUse(), extra, config.clh().enableAnnotations());
+    }
+
+    /** Sizes guest tmpfs storages: the stock agent drops {@code size=} at creation (see the design). */
+    void resizeEphemeral(AgentClient agent, List<Storage> storages, List<GuestStorage> planned) {
+        List<Storage> resized = new java.util.ArrayList<>();
+        for (int i = 0; i < planned.size(); i++) {
+            GuestStorage storage = planned.get(i);
+            if (storage.driver().equals("ephemeral") && storage.sizeBytes() > 0) {
+                resized.add(storages.get(i).toBuilder().clearOptions()
+                        .addOptions("remount").addOptions("size=" + storage.sizeBytes()).build());
+            }
+        }
+        if (!resized.isEmpty()) {
+            agent.updateEphemeralMounts(resized);
+            for (Storage storage : resized) {
+                log.info("guest tmpfs sized", "mount_point", storage.getMountPoint(), "options", String.join(",", storage.getOptionsList()));
+            }
+        }
+    }
+
+    static Storage toAgent(GuestStorage storage) {
+        Storage.Builder builder = Storage.newBuilder()
+                .setDriver(storage.driver())
+                .addAllDriverOptions(storage.driverOptions())
+                .setSource(storage.source())
+                .setFstype(storage.fstype())
+                .addAllOptions(storage.options())
+                .setMountPoint(storage.mountPoint())
+                .setShared(storage.shared());
+        if (storage.fsGroup() != null) {
+            builder.setFsGroup(FSGroup.newBuilder().setGroupId(storage.fsGroup().groupId())
+                    .setGroupChangePolicy(storage.fsGroup().onRootMismatch()
+                            ? FSGroupChangePolicy.OnRootMismatch : FSGroupChangePolicy.Always));
+        }
+        return builder.build();
+    }
+
+    /** Undoes one container's host setup (idempotent). */
+    void release(String containerId, JsonNode hostSetup) {
+        if (hostSetup == null || hostSetup.isNull()) {
+            return;
+        }
+        ExecutionRecord record;
+        try {
+            record = JSON.treeToValue(hostSetup, ExecutionRecord.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("container " + containerId + ": unreadable host setup record", e);
+        }
+        executor.undo(record);
+    }
+
+    /** Unmounts and removes the sandbox's share directories (after every container was released). */
+    void releaseSandbox() {
+        shares.teardown(GuestPaths.KATA_SHARED);
+    }
+}

@@ -1,0 +1,90 @@
+package dev.podvisor.sandbox;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What {@code delete} needs to undo a pod when its daemon is gone, persisted as
+ * {@code <state dir>/<sandbox id>/sandbox.json} after every change (written to a temp file, then renamed).
+ *
+ * @param sandboxId      the sandbox id
+ * @param vmDir          the directory of the VM's sockets and logs
+ * @param shareRoot      {@code <shared root>/<sandbox id>}, holding {@code rw/} and its read-only bind {@code ro/}
+ * @param vmmPid         the cloud-hypervisor process, 0 before it started
+ * @param virtiofsdPids  the virtiofsd processes
+ * @param containers     per container id: its bundle and what its storage set up on the host (the executed
+ *                       plan as JSON, undone by {@link SandboxCleanup})
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record SandboxState(String sandboxId, String vmDir, String shareRoot, long vmmPid, List<Long> virtiofsdPids,
+                           Map<String, ContainerState> containers) {
+
+    /**
+     * @param bundle     the container's bundle
+     * @param hostSetup  the executed storage plan (host mounts, shares, disks) as JSON, or null
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ContainerState(String bundle, JsonNode hostSetup) {
+    }
+
+    public SandboxState {
+        virtiofsdPids = List.copyOf(virtiofsdPids);
+        containers = Map.copyOf(containers);
+    }
+
+    static final String FILE = "sandbox.json";
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public SandboxState withContainer(String id, ContainerState container) {
+        Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
+        copy.put(id, container);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy);
+    }
+
+    public SandboxState withoutContainer(String id) {
+        Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
+        copy.remove(id);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy);
+    }
+
+    public SandboxState withProcesses(long vmm, List<Long> virtiofsd) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmm, virtiofsd, containers);
+    }
+
+    /** Writes the state into {@code vmDir/sandbox.json} atomically. */
+    public void save() {
+        Path dir = Path.of(vmDir);
+        try {
+            Files.createDirectories(dir);
+            Path temp = dir.resolve(FILE + ".tmp");
+            JSON.writeValue(temp.toFile(), this);
+            Files.move(temp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("saving sandbox state in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads {@code vmDir/sandbox.json}; empty when there is none. */
+    public static Optional<SandboxState> load(Path vmDir) {
+        try {
+            return Optional.of(JSON.readValue(vmDir.resolve(FILE).toFile(), SandboxState.class));
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading sandbox state " + vmDir.resolve(FILE) + ": " + e.getMessage(), e);
+        }
+    }
+}

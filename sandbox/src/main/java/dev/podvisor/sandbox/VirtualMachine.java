@@ -1,0 +1,154 @@
+package dev.podvisor.sandbox;
+
+import dev.podvisor.hypervisor.HypervisorSettings;
+import dev.podvisor.hypervisor.VmConfigs;
+import dev.podvisor.hypervisor.clh.CloudHypervisorClient;
+import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
+import dev.podvisor.hypervisor.clh.DiskConfig;
+import dev.podvisor.hypervisor.clh.PciDeviceInfo;
+import dev.podvisor.hypervisor.clh.PciPaths;
+import dev.podvisor.hypervisor.virtiofs.Virtiofsd;
+import dev.podvisor.hypervisor.vsock.HybridVsock;
+import dev.podvisor.sandbox.log.LogfmtLog;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One pod's VM: its virtiofsd processes and its cloud-hypervisor process, started in Kata's order (virtiofsd
+ * first, then the VMM, {@code vm.create}, {@code vm.boot}), plus disk hot-plug and the agent's hybrid vsock.
+ */
+public final class VirtualMachine {
+
+    private final Path vmDir;
+    private final HypervisorSettings settings;
+    private final CloudHypervisorProcess vmm;
+    private final List<Virtiofsd> virtiofsds;
+    private final LogfmtLog log;
+
+    private VirtualMachine(Path vmDir, HypervisorSettings settings, CloudHypervisorProcess vmm,
+                           List<Virtiofsd> virtiofsds, LogfmtLog log) {
+        this.vmDir = vmDir;
+        this.settings = settings;
+        this.vmm = vmm;
+        this.virtiofsds = virtiofsds;
+        this.log = log;
+    }
+
+    /**
+     * A disk attached to the VM.
+     *
+     * @param id      Cloud Hypervisor's device id (for {@code vm.remove-device})
+     * @param pciPath the guest PCI path the agent resolves ({@code DD}), from the {@code 0000:00:DD.0} BDF
+     */
+    public record AttachedDisk(String id, String pciPath) {
+    }
+
+    /**
+     * Starts virtiofsd for the {@code kataShared} device over {@code sharedDir}, then the VMM, and boots the VM.
+     *
+     * @throws IOException when a process cannot start or the VMM refuses a call; what started is stopped
+     */
+    public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir, LogfmtLog log)
+            throws IOException {
+        List<Virtiofsd> virtiofsds = new ArrayList<>();
+        CloudHypervisorProcess vmm = null;
+        try {
+            Path fsSocket = VmConfigs.virtiofsdSocket(vmDir, VmConfigs.KATA_SHARED_TAG);
+            Virtiofsd virtiofsd = Virtiofsd.start(Virtiofsd.Options.of(settings, fsSocket, sharedDir,
+                    vmDir.resolve("virtiofsd-" + VmConfigs.KATA_SHARED_TAG + ".log")));
+            virtiofsds.add(virtiofsd);
+            log.info("virtiofsd started", "pid", virtiofsd.pid(), "argv", String.join(" ", virtiofsd.argv()));
+            vmm = CloudHypervisorProcess.start(CloudHypervisorProcess.Options.forSandbox(settings, vmDir));
+            log.info("cloud-hypervisor started", "pid", vmm.pid(), "argv", String.join(" ", vmm.argv()));
+            CloudHypervisorClient api = vmm.client();
+            api.createVm(VmConfigs.forSandbox(settings, vmDir, fsSocket));
+            api.bootVm();
+            log.info("vm booted", "state", api.info().state());
+            return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds), log);
+        } catch (IOException | RuntimeException e) {
+            if (vmm != null) {
+                vmm.close();
+            }
+            virtiofsds.forEach(Virtiofsd::close);
+            throw e;
+        }
+    }
+
+    /**
+     * Adds an extra virtio-fs device (Podvisor's {@code extra_virtiofs}): its own virtiofsd over
+     * {@code sharedDir} with its own arguments (which replace {@code virtio_fs_extra_args}), hot-plugged with
+     * {@code vm.add-fs}, tag = {@code name}.
+     */
+    public void addVirtiofsDevice(String name, List<String> virtiofsdArgs, Path sharedDir) {
+        Path socket = VmConfigs.virtiofsdSocket(vmDir, name);
+        Virtiofsd virtiofsd = null;
+        try {
+            Virtiofsd.Options defaults = Virtiofsd.Options.of(settings, socket, sharedDir, vmDir.resolve("virtiofsd-" + name + ".log"));
+            virtiofsd = Virtiofsd.start(new Virtiofsd.Options(defaults.binary(), socket, sharedDir, defaults.cache(),
+                    virtiofsdArgs, defaults.outputFile(), defaults.startTimeout()));
+            virtiofsds.add(virtiofsd);
+            vmm.client().addFs(dev.podvisor.hypervisor.clh.FsConfig.of(name, socket.toString(), settings.virtioFsQueueSize()));
+            log.info("virtio-fs device added", "tag", name, "pid", virtiofsd.pid(), "argv", String.join(" ", virtiofsd.argv()));
+        } catch (IOException e) {
+            if (virtiofsd != null) {
+                virtiofsd.stop(Duration.ofSeconds(2));
+                virtiofsds.remove(virtiofsd);
+            }
+            throw new UncheckedIOException("adding virtio-fs device " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    public long vmmPid() {
+        return vmm.pid();
+    }
+
+    public List<Long> virtiofsdPids() {
+        return virtiofsds.stream().map(Virtiofsd::pid).toList();
+    }
+
+    /**
+     * Connects to the guest's vsock {@code port} through Cloud Hypervisor's hybrid vsock socket, retrying until
+     * {@code timeout} (Kata: {@code dial_timeout}).
+     */
+    public SocketChannel dialAgent(int port, Duration timeout) throws IOException {
+        return HybridVsock.dial(vmDir.resolve(VmConfigs.VSOCK_SOCKET), port, timeout);
+    }
+
+    /** Hot-plugs a virtio-blk disk backed by {@code path} (a block device or an image file). */
+    public AttachedDisk attachDisk(Path path, boolean readOnly) {
+        try {
+            PciDeviceInfo info = vmm.client().addDisk(DiskConfig.blockDevice(path.toString(), readOnly, 1, 128));
+            AttachedDisk disk = new AttachedDisk(info.id(), PciPaths.fromBdf(info.bdf()));
+            log.info("disk attached", "path", path, "id", disk.id(), "pci_path", disk.pciPath(), "readonly", readOnly);
+            return disk;
+        } catch (IOException e) {
+            throw new UncheckedIOException("vm.add-disk " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Hot-unplugs a device by its Cloud Hypervisor id. */
+    public void detach(String deviceId) {
+        try {
+            vmm.client().removeDevice(deviceId);
+        } catch (IOException e) {
+            throw new UncheckedIOException("vm.remove-device " + deviceId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Shuts the VMM down ({@code vmm.shutdown}, then SIGKILL after 5 s) and stops virtiofsd. */
+    public void stop() {
+        boolean clean = vmm.shutdown(Duration.ofSeconds(5));
+        if (!clean) {
+            log.warn("cloud-hypervisor did not shut down cleanly; killed", "pid", vmm.pid());
+        }
+        for (Virtiofsd virtiofsd : virtiofsds) {
+            virtiofsd.stop(Duration.ofSeconds(2));
+        }
+    }
+}

@@ -1,0 +1,419 @@
+package dev.podvisor.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.podvisor.protocols.agent.CreateSandboxRequest;
+import dev.podvisor.protocols.agent.ExecProcessRequest;
+import dev.podvisor.protocols.agent.Process;
+import dev.podvisor.protocols.agent.StatsContainerResponse;
+import dev.podvisor.protocols.agent.Storage;
+import dev.podvisor.protocols.agent.UpdateContainerRequest;
+import dev.podvisor.protocols.agent.LinuxResources;
+import dev.podvisor.protocols.containerd.runtimeoptions.v1.Options;
+import dev.podvisor.protocols.ttrpc.Code;
+import dev.podvisor.protocols.ttrpc.TtrpcClient;
+import dev.podvisor.protocols.ttrpc.TtrpcException;
+import dev.podvisor.sandbox.agent.AgentClient;
+import dev.podvisor.sandbox.agent.OciSpecConverter;
+import dev.podvisor.sandbox.config.ConfigAnnotations;
+import dev.podvisor.sandbox.config.ConfigLoader;
+import dev.podvisor.sandbox.config.PodvisorConfig;
+import dev.podvisor.sandbox.log.LogfmtLog;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A pod's VM on Cloud Hypervisor with the kata agent inside, driven the way Kata's runtimes drive it
+ * (kata-containers: src/runtime/virtcontainers/{sandbox.go,kata_agent.go,clh.go}): start virtiofsd, start
+ * cloud-hypervisor, {@code vm.create} and {@code vm.boot}, dial the agent over hybrid vsock, Health.Check,
+ * CreateSandbox with the virtio-fs share and the sandbox {@code /dev/shm}; then per container: plan its
+ * storage, set it up on the host and in the VM, CreateContainer; and at the end tear it down in order
+ * (processes, containers, DestroySandbox, VM, virtiofsd, host mounts, state).
+ *
+ * <p>Every boot step registers its undo; a failure undoes what was done, so a failed boot leaves no process,
+ * mount, socket or directory behind.
+ */
+public final class VmSandbox implements PodSandbox {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** Guest mount point of the kataShared virtio-fs device (Kata: defaultKataGuestSharedDir). */
+    public static final String GUEST_SHARED_DIR = "/run/kata-containers/shared/containers/";
+    /** Guest mount point of the sandbox-wide /dev/shm tmpfs. */
+    public static final String GUEST_SHM_DIR = "/run/kata-containers/sandbox/shm";
+    /** The agent's vsock port (Kata: DEFAULT_AGENT_VSOCK_PORT). */
+    public static final int AGENT_PORT = 1024;
+
+    private final SandboxLaunch launch;
+    private final PodvisorConfig config;
+    private final LogfmtLog log;
+    private final VirtualMachine vm;
+    private final AgentClient agent;
+    private final ContainerStorage storage;
+    private final Map<String, ProcessIo> io = new ConcurrentHashMap<>();
+    private volatile SandboxState state;
+    private volatile boolean shutDown;
+    private boolean sandboxCreated;
+
+    private VmSandbox(SandboxLaunch launch, PodvisorConfig config, VirtualMachine vm, AgentClient agent,
+                      ContainerStorage storage, SandboxState state) {
+        this.launch = launch;
+        this.config = config;
+        this.log = launch.log();
+        this.vm = vm;
+        this.agent = agent;
+        this.storage = storage;
+        this.state = state;
+    }
+
+    /**
+     * Boots the pod's VM and creates the sandbox in the guest.
+     *
+     * @throws IllegalArgumentException for a bad configuration (naming the key and value)
+     * @throws RuntimeException         when a boot step fails; nothing is left behind
+     */
+    public static PodSandbox boot(SandboxLaunch launch) {
+        LogfmtLog log = launch.log();
+        PodvisorConfig config = loadConfig(launch);
+        Deque<Runnable> undo = new ArrayDeque<>();
+        try {
+            Path vmDir = config.podvisor().stateDir().resolve(launch.sandboxId());
+            if (Files.exists(vmDir.resolve(SandboxState.FILE))) {
+                throw new IllegalStateException("sandbox " + launch.sandboxId() + ": state already exists in " + vmDir);
+            }
+            Files.createDirectories(vmDir);
+            undo.push(() -> deleteTree(vmDir));
+            Path shareRoot = config.podvisor().sharedRoot().resolve(launch.sandboxId());
+            SandboxState state = new SandboxState(launch.sandboxId(), vmDir.toString(), shareRoot.toString(), 0,
+                    List.of(), Map.of());
+            state.save();
+
+            ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
+            undo.push(storage::releaseSandbox);
+
+            VirtualMachine vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
+                    storage.sharedDirectory(), log);
+            undo.push(vm::stop);
+            state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
+            state.save();
+            storage.attachTo(vm);
+
+            SocketChannel channel = vm.dialAgent(AGENT_PORT, config.agent().dialTimeout());
+            AgentClient agent = new AgentClient(TtrpcClient.over(channel), Duration.ofSeconds(30));
+            undo.push(agent::close);
+            if (!agent.healthy()) {
+                throw new IllegalStateException("the guest agent answered Health.Check with NOT_SERVING");
+            }
+            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, state);
+            sandbox.watchOom();
+            agent.onClose(() -> {
+                if (!sandbox.shutDown) {
+                    log.error("lost the connection to the guest agent");
+                }
+            });
+            log.info("sandbox ready", "vmm_pid", vm.vmmPid(), "vm_dir", vmDir);
+            return sandbox;
+        } catch (IOException e) {
+            runAll(undo, log);
+            throw new UncheckedIOException("booting sandbox " + launch.sandboxId() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            runAll(undo, log);
+            throw e;
+        }
+    }
+
+    /** The configuration: runtime options' config_path first, then Kata's search order. */
+    static PodvisorConfig loadConfig(SandboxLaunch launch) {
+        Optional<Path> configPath = Optional.empty();
+        Any options = launch.runtimeOptions();
+        if (options != null && !options.getValue().isEmpty()) {
+            try {
+                Options runtimeOptions = Options.parseFrom(options.getValue());
+                if (!runtimeOptions.getConfigPath().isEmpty()) {
+                    configPath = Optional.of(Path.of(runtimeOptions.getConfigPath()));
+                }
+            } catch (InvalidProtocolBufferException e) {
+                launch.log().debug("runtime options are not runtimeoptions.v1.Options", "type_url", options.getTypeUrl());
+            }
+        }
+        PodvisorConfig config = new ConfigLoader().load(configPath, launch.env());
+        config = ConfigAnnotations.apply(config, annotations(launch.bundle()));
+        for (String warning : config.warnings()) {
+            launch.log().warn("configuration", "warning", warning);
+        }
+        if (!config.unknownKeys().isEmpty()) {
+            launch.log().warn("configuration has unknown keys", "keys", String.join(",", config.unknownKeys()));
+        }
+        config.validatePaths();
+        return config;
+    }
+
+    private static Map<String, String> annotations(Path bundle) {
+        try {
+            JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
+            Map<String, String> annotations = new java.util.HashMap<>();
+            spec.path("annotations").fields().forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
+            return annotations;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
+        }
+    }
+
+    private static String hostname(Path bundle, String fallback) {
+        try {
+            JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
+            String hostname = spec.path("hostname").asText("");
+            return hostname.isEmpty() ? fallback.substring(0, Math.min(12, fallback.length())) : hostname;
+        } catch (IOException e) {
+            return fallback;
+        }
+    }
+
+    private void watchOom() {
+        Thread.ofVirtual().name("oom-watcher").start(() -> {
+            while (!shutDown) {
+                try {
+                    String containerId = agent.getOomEvent();
+                    log.warn("container hit its memory limit", "container", containerId);
+                    launch.oomListener().accept(containerId);
+                } catch (TtrpcException e) {
+                    if (e.code() == Code.UNAVAILABLE || shutDown) {
+                        return;
+                    }
+                    if (e.code() == Code.UNIMPLEMENTED || e.code() == Code.NOT_FOUND) {
+                        return; // an agent without OOM events
+                    }
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ containers
+
+    @Override
+    public void createContainer(ContainerRequest request) {
+        ContainerStorage.Prepared prepared = storage.prepare(request);
+        try {
+            createSandboxOnce(prepared);
+            agent.createContainer(prepared.createRequest());
+            storage.resizeEphemeral(agent, prepared.storages(), prepared.plan().storages());
+        } catch (RuntimeException e) {
+            storage.release(request.id(), prepared.hostSetup());
+            throw e;
+        }
+        state = state.withContainer(request.id(), new SandboxState.ContainerState(request.bundle(), prepared.hostSetup()));
+        state.save();
+        SandboxCleanup.linkBundle(Path.of(request.bundle()), Path.of(state.vmDir()));
+        ioFor(request.id(), "", request.stdio());
+    }
+
+    /**
+     * CreateSandbox, sent once, before the first container: the sandbox-wide storages (virtio-fs devices,
+     * {@code /dev/shm}) come from the first container's plan, which is the pod's sandbox container (or the
+     * single container), so the shm size follows its {@code /dev/shm} mount.
+     */
+    private synchronized void createSandboxOnce(ContainerStorage.Prepared first) {
+        if (sandboxCreated) {
+            return;
+        }
+        for (var device : first.plan().virtioFsDevices()) {
+            vm.addVirtiofsDevice(device.name(), device.virtiofsArgs(), storage.sharedDirectory(device.name()));
+        }
+        List<Storage> sandboxStorages = first.plan().sandboxStorages().stream().map(ContainerStorage::toAgent).toList();
+        agent.createSandbox(CreateSandboxRequest.newBuilder()
+                .setHostname(hostname(launch.bundle(), launch.sandboxId()))
+                .addAllStorages(sandboxStorages)
+                .setSandboxId(launch.sandboxId())
+                .setSandboxPidns(false)
+                .build());
+        storage.resizeEphemeral(agent, sandboxStorages, first.plan().sandboxStorages());
+        sandboxCreated = true;
+        state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
+        state.save();
+    }
+
+    @Override
+    public void startContainer(String containerId) {
+        agent.startContainer(containerId);
+        io.get(key(containerId, "")).start();
+    }
+
+    @Override
+    public void startExec(String containerId, String execId, byte[] processJson, ProcessStdio stdio) {
+        Process process;
+        try {
+            process = OciSpecConverter.merge(JSON.readTree(processJson), Process.newBuilder(), "").build();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("exec " + containerId + "/" + execId + ": process spec is not JSON: "
+                    + e.getMessage());
+        }
+        agent.execProcess(ExecProcessRequest.newBuilder().setContainerId(containerId).setExecId(execId)
+                .setProcess(process).build());
+        ioFor(containerId, execId, stdio).start();
+    }
+
+    @Override
+    public int waitProcess(String containerId, String execId) {
+        int status = agent.waitProcess(containerId, execId);
+        ProcessIo processIo = io.get(key(containerId, execId));
+        if (processIo != null && !processIo.awaitOutput(Duration.ofSeconds(10))) {
+            log.warn("output still copying 10 s after exit; reporting the exit anyway", "container", containerId, "exec", execId);
+        }
+        return status;
+    }
+
+    @Override
+    public void signal(String containerId, String execId, int signal, boolean all) {
+        agent.signalProcess(containerId, execId, signal);
+    }
+
+    @Override
+    public void resizePty(String containerId, String execId, int rows, int columns) {
+        agent.ttyWinResize(containerId, execId, rows, columns);
+    }
+
+    @Override
+    public void closeStdin(String containerId, String execId) {
+        ProcessIo processIo = io.get(key(containerId, execId));
+        if (processIo != null) {
+            processIo.closeStdin();
+        }
+    }
+
+    @Override
+    public void pauseContainer(String containerId) {
+        agent.pauseContainer(containerId);
+    }
+
+    @Override
+    public void resumeContainer(String containerId) {
+        agent.resumeContainer(containerId);
+    }
+
+    @Override
+    public void updateContainer(String containerId, byte[] resourcesJson) {
+        LinuxResources resources;
+        try {
+            resources = OciSpecConverter.merge(JSON.readTree(resourcesJson), LinuxResources.newBuilder(), "resources").build();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("update " + containerId + ": resources are not JSON: " + e.getMessage());
+        }
+        agent.updateContainer(UpdateContainerRequest.newBuilder().setContainerId(containerId).setResources(resources).build());
+    }
+
+    @Override
+    public Any stats(String containerId) {
+        StatsContainerResponse stats = agent.statsContainer(containerId);
+        return CgroupMetrics.toContainerdV1(stats);
+    }
+
+    @Override
+    public void removeContainer(String containerId) {
+        try {
+            agent.removeContainer(containerId, 0);
+        } catch (TtrpcException e) {
+            if (e.code() != Code.NOT_FOUND) {
+                throw e;
+            }
+        }
+        io.entrySet().removeIf(entry -> {
+            if (entry.getKey().startsWith(containerId + "/")) {
+                entry.getValue().close();
+                return true;
+            }
+            return false;
+        });
+        SandboxState.ContainerState container = state.containers().get(containerId);
+        if (container != null) {
+            storage.release(containerId, container.hostSetup());
+        }
+        state = state.withoutContainer(containerId);
+        state.save();
+    }
+
+    @Override
+    public void removeExec(String containerId, String execId) {
+        ProcessIo processIo = io.remove(key(containerId, execId));
+        if (processIo != null) {
+            processIo.close();
+        }
+    }
+
+    @Override
+    public int vmmPid() {
+        return (int) vm.vmmPid();
+    }
+
+    @Override
+    public synchronized void shutdown() {
+        if (shutDown) {
+            return;
+        }
+        shutDown = true;
+        Deque<Runnable> steps = new ArrayDeque<>();
+        // runAll pops from the head: push in reverse of the order they must run
+        steps.push(() -> deleteTree(Path.of(state.vmDir())));
+        steps.push(storage::releaseSandbox);
+        steps.push(vm::stop);
+        steps.push(agent::close);
+        steps.push(() -> {
+            try {
+                if (sandboxCreated) {
+                    agent.destroySandbox();
+                }
+            } catch (TtrpcException e) {
+                log.warn("DestroySandbox failed", "error", e.getMessage());
+            }
+        });
+        for (String containerId : state.containers().keySet()) {
+            steps.push(() -> removeContainer(containerId));
+        }
+        runAll(steps, log);
+        log.info("sandbox torn down", "sandbox", launch.sandboxId());
+    }
+
+    private ProcessIo ioFor(String containerId, String execId, ProcessStdio stdio) {
+        ProcessIo processIo = new ProcessIo(agent, containerId, execId, stdio, log);
+        io.put(key(containerId, execId), processIo);
+        return processIo;
+    }
+
+    private static String key(String containerId, String execId) {
+        return containerId + "/" + execId;
+    }
+
+    static void runAll(Deque<Runnable> steps, LogfmtLog log) {
+        while (!steps.isEmpty()) {
+            try {
+                steps.pop().run();
+            } catch (RuntimeException e) {
+                log.warn("cleanup step failed", "error", String.valueOf(e));
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# A private containerd 1.6 instance living entirely under one directory (see README-containerd-private.md).
+#
+#   containerd-private.sh start DIR [--runtime-config TOML] [--shim PATH] [--sandbox-image NAME]
+#                                   [--log-level LEVEL] [--cni]
+#   containerd-private.sh stop  DIR [--keep]
+#   containerd-private.sh ctr   DIR CTR-ARGS...
+#   containerd-private.sh env   DIR
+#
+# start: writes DIR/config.toml, links DIR/opt/bin/containerd-shim-kata-v2 to the installed shim
+#        launcher, starts containerd in the background (log DIR/containerd.log, pid DIR/containerd.pid)
+#        and returns once `ctr version` answers. Idempotent: a running instance is left as it is.
+#        --cni: a CNI network for CRI pods: a private bridge (unique name) on a random free 10.x.y.0/24,
+#        host-local IPAM state under DIR, no masquerading; without it, only hostNetwork pods get created.
+# stop:  kills every task of every namespace, stops containerd, kills the shims it started (and their
+#        process trees), unmounts everything under DIR and removes DIR (--keep: keep DIR's files).
+#        Exits non-zero if anything is left.
+# ctr:   runs `ctr --address DIR/containerd.sock CTR-ARGS...`.
+# env:   prints `export NAME=value` lines (CONTAINERD_ADDRESS, KATA_CONF_FILE, ...) for `eval`.
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+usage() { sed -n '2,21p' "$0" >&2; exit 2; }
+[[ $# -ge 2 ]] || usage
+cmd="$1"
+dir="$2"
+shift 2
+[[ -n "$dir" ]] || die "DIR is empty"
+dir="$(realpath -m -- "$dir")"
+[[ "$dir" != / ]] || die "DIR must not be /"
+
+sock="$dir/containerd.sock"
+pidfile="$dir/containerd.pid"
+config="$dir/config.toml"
+envfile="$dir/env"
+
+# instance_pid : the pid of this DIR's containerd if it is running, else nothing (exit 1).
+instance_pid() {
+  local pid
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(cat "$pidfile")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  # Guard against pid reuse: the process must be containerd with this DIR's config.
+  { tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--config $config"; } 2>/dev/null || return 1
+  printf '%s\n' "$pid"
+}
+
+ctr_() { timeout 60 ctr --address "$sock" "$@"; }
+
+# alive PID : whether PID exists and is not a zombie (a zombie waits for a parent that may never reap it).
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat:0:1}" != Z && "${stat:0:1}" != X ]]
+}
+
+# wait_gone PID SECONDS : wait until PID is gone (or a zombie); false on timeout.
+wait_gone() {
+  local i
+  for ((i = 0; i < $2 * 20; i++)); do alive "$1" || return 0; sleep 0.05; done
+  return 1
+}
+
+cmd_start() {
+  local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
+  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0
+  while (($#)); do
+    case "$1" in
+      --runtime-config) [[ $# -ge 2 ]] || die "--runtime-config needs a file"; runtime_config="$2"; shift ;;
+      --shim) [[ $# -ge 2 ]] || die "--shim needs a path"; shim="$2"; shift ;;
+      --sandbox-image) [[ $# -ge 2 ]] || die "--sandbox-image needs a name"; sandbox_image="$2"; shift ;;
+      --log-level) [[ $# -ge 2 ]] || die "--log-level needs a level"; level="$2"; shift ;;
+      --cni) cni=1 ;;
+      *) die "start: unknown argument '$1'" ;;
+    esac
+    shift
+  done
+  if [[ -z "$runtime_config" && -f "$PODVISOR_PREFIX/testbed/configuration.toml" ]]; then
+    runtime_config="$PODVISOR_PREFIX/testbed/configuration.toml"
+  fi
+  if [[ -n "$runtime_config" ]]; then
+    [[ -f "$runtime_config" ]] || die "--runtime-config '$runtime_config': no such file"
+    runtime_config="$(realpath -- "$runtime_config")"
+  fi
+  case "$level" in trace|debug|info|warn|error) ;; *) die "--log-level '$level': not one of trace debug info warn error" ;; esac
+  command -v containerd >/dev/null || die "containerd not installed (run scripts/setup.sh)"
+  # unix socket paths are limited to 107 bytes; the longest one here is the ttrpc socket.
+  ((${#sock} + 6 <= 107)) || die "DIR '$dir' is too long for unix socket paths (max ~95 characters)"
+
+  local pid
+  if pid="$(instance_pid)"; then
+    log "containerd already running under $dir (pid $pid)"
+    return 0
+  fi
+  mkdir -p "$dir/opt/bin" "$dir/root" "$dir/state" "$dir/cni/net.d"
+  chmod 0711 "$dir"
+  if [[ -e "$shim" ]]; then
+    ln -sfn "$(realpath -- "$shim")" "$dir/opt/bin/containerd-shim-kata-v2"
+  else
+    log "warning: shim launcher $shim missing: io.containerd.kata.v2 will not be found in $dir/opt/bin"
+  fi
+
+  if ((cni)) && [[ ! -f "$dir/cni/net.d/10-podvisor.conflist" ]]; then write_cni; fi
+
+  local kata_options=""
+  if [[ -n "$runtime_config" ]]; then
+    kata_options="      [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.kata.options]
+        ConfigPath = \"$runtime_config\""
+  fi
+  cat >"$config.tmp" <<TOML
+# Private containerd instance; generated by scripts/containerd-private.sh.
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
+
+[grpc]
+  address = "$sock"
+
+[ttrpc]
+  address = "$sock.ttrpc"
+
+[debug]
+  address = "$dir/debug.sock"
+  level = "$level"
+
+[plugins]
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "$dir/opt"
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "$sandbox_image"
+    restrict_oom_score_adj = true
+    netns_mounts_under_state_dir = true
+    stream_server_address = "127.0.0.1"
+    stream_server_port = "0"
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      snapshotter = "overlayfs"
+      default_runtime_name = "runc"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]
+        runtime_type = "io.containerd.kata.v2"
+        pod_annotations = ["io.podvisor.*", "io.katacontainers.*"]
+$kata_options
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "/usr/lib/cni"
+      conf_dir = "$dir/cni/net.d"
+TOML
+  mv -f "$config.tmp" "$config"
+
+  {
+    printf 'export CONTAINERD_ADDRESS=%q\n' "$sock"
+    printf 'export CONTAINERD_PRIVATE_DIR=%q\n' "$dir"
+    printf 'export CONTAINERD_CONFIG=%q\n' "$config"
+    printf 'export CONTAINERD_LOG=%q\n' "$dir/containerd.log"
+    if [[ -n "$runtime_config" ]]; then printf 'export KATA_CONF_FILE=%q\n' "$runtime_config"; fi
+  } >"$envfile"
+
+  # setsid: the daemon must outlive this script and not get the caller's terminal signals.
+  local -a envs=("PATH=$dir/opt/bin:$PATH")
+  if [[ -n "$runtime_config" ]]; then envs+=("KATA_CONF_FILE=$runtime_config"); fi
+  setsid env "${envs[@]}" containerd --config "$config" </dev/null >>"$dir/containerd.log" 2>&1 &
+  pid=$!
+  printf '%s\n' "$pid" >"$pidfile"
+
+  local i
+  for ((i = 0; i < 400; i++)); do   # up to ~20 s
+    if ctr --address "$sock" version >/dev/null 2>&1; then
+      log "containerd running under $dir (pid $pid, socket $sock)"
+      return 0
+    fi
+    alive "$pid" || { tail -n 20 "$dir/containerd.log" >&2; die "containerd exited at start (log: $dir/containerd.log)"; }
+    sleep 0.05
+  done
+  tail -n 20 "$dir/containerd.log" >&2
+  die "containerd did not answer on $sock within 20 s (log: $dir/containerd.log)"
+}
+
+# write_cni : DIR/cni/net.d/10-podvisor.conflist, a bridge network private to this instance.
+write_cni() {
+  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local ]] ||
+    die "--cni: /usr/lib/cni/bridge or host-local missing (apt-get install containernetworking-plugins)"
+  local hex bridge subnet="" try
+  hex="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+  bridge="pvc$hex"                      # 11 characters: interface names max 15
+  for ((try = 0; try < 20; try++)); do
+    local candidate="10.$((200 + RANDOM % 50)).$((RANDOM % 256))"
+    if ! ip -4 route show | grep -qF "$candidate."; then subnet="$candidate.0/24"; break; fi
+  done
+  [[ -n "$subnet" ]] || die "--cni: no free 10.2xx.y.0/24 subnet found"
+  mkdir -p "$dir/cni/net.d" "$dir/cni/ipam"
+  printf '%s\n' "$bridge" >"$dir/cni/bridge"
+  cat >"$dir/cni/net.d/10-podvisor.conflist" <<JSON
+{
+  "cniVersion": "0.4.0",
+  "name": "podvisor-$hex",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$bridge",
+      "isGateway": true,
+      "ipMasq": false,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "$subnet"}]],
+        "dataDir": "$dir/cni/ipam"
+      }
+    }
+  ]
+}
+JSON
+}
+
+# descendants PID... : the given pids and all their descendants (from /proc/*/stat).
+descendants() {
+  local -A children=()
+  local stat pid ppid rest
+  for stat in /proc/[0-9]*/stat; do
+    { read -r rest <"$stat"; } 2>/dev/null || continue
+    pid="${rest%% *}"
+    rest="${rest##*) }"      # after the comm field, which may hold spaces
+    ppid="$(cut -d' ' -f2 <<<"$rest")"
+    children[$ppid]+="$pid "
+  done
+  local -a queue=("$@")
+  local out=() p c
+  while ((${#queue[@]})); do
+    p="${queue[0]}"
+    queue=("${queue[@]:1}")
+    out+=("$p")
+    for c in ${children[$p]:-}; do queue+=("$c"); done
+  done
+  printf '%s\n' "${out[@]}"
+}
+
+# shim_pids : processes of this instance's shims: argv holds `-address DIR/containerd.sock`, or the
+# environment holds TTRPC_ADDRESS=DIR/containerd.sock.ttrpc (shims and whatever they started inherit it).
+shim_pids() {
+  local f pid
+  # grep -z reads NUL-separated argv/environ entries; -x matches a whole entry.
+  for f in $(grep -lzxF -- "$sock" /proc/[0-9]*/cmdline 2>/dev/null || true); do
+    pid="${f#/proc/}"
+    pid="${pid%/cmdline}"
+    { tr '\0' ' ' <"$f" | grep -qF -- "-address $sock "; } 2>/dev/null && printf '%s\n' "$pid"
+  done
+  for f in $(grep -lzxF -- "TTRPC_ADDRESS=$sock.ttrpc" /proc/[0-9]*/environ 2>/dev/null || true); do
+    pid="${f#/proc/}"
+    printf '%s\n' "${pid%/environ}"
+  done | grep -vxF -e "$$" -e "$BASHPID" || true
+}
+
+# mounts_under : mount points at or under DIR in this mount namespace, deepest first.
+mounts_under() {
+  local mp
+  while read -r _ _ _ _ mp _; do
+    mp="$(printf '%b' "${mp//\\/\\0}")"    # mountinfo escapes spaces etc. as \040
+    if [[ "$mp" == "$dir" || "$mp" == "$dir/"* ]]; then printf '%s\n' "$mp"; fi
+  done </proc/self/mountinfo | awk '{ print length($0) "\t" $0 }' | sort -rn -k1,1 | cut -f2- | uniq
+}
+
+cmd_stop() {
+  local keep=0
+  while (($#)); do
+    case "$1" in
+      --keep) keep=1 ;;
+      *) die "stop: unknown argument '$1'" ;;
+    esac
+    shift
+  done
+  [[ -d "$dir" ]] || { log "$dir does not exist: nothing to stop"; return 0; }
+
+  local pid ns id
+  local -a known=()   # "namespace id" of every container this instance had
+  if pid="$(instance_pid)"; then
+    # Kill and delete every task and container so that the shims shut their sandboxes down cleanly.
+    for ns in $(ctr_ namespaces ls -q 2>/dev/null || true); do
+      for id in $(ctr_ -n "$ns" containers ls -q 2>/dev/null || true); do
+        known+=("$ns $id")
+        ctr_ -n "$ns" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+      done
+      for id in $(ctr_ -n "$ns" containers ls -q 2>/dev/null || true); do
+        ctr_ -n "$ns" tasks delete -f "$id" >/dev/null 2>&1 || true
+        ctr_ -n "$ns" containers rm "$id" >/dev/null 2>&1 || true
+      done
+    done
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" 10; then
+      log "containerd (pid $pid) ignored SIGTERM for 10 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 5 || true
+    fi
+  fi
+
+  # Shims outlive containerd by design: kill the ones this instance started, with their trees.
+  local -a shims=() tree=()
+  mapfile -t shims < <(shim_pids | sort -un)
+  if ((${#shims[@]})); then
+    mapfile -t tree < <(descendants "${shims[@]}" | sort -un)
+    log "killing leftover shims and their processes: ${tree[*]}"
+    kill -KILL "${tree[@]}" 2>/dev/null || true
+    local p
+    for p in "${tree[@]}"; do wait_gone "$p" 5 || log "process $p survived SIGKILL for 5 s"; done
+  fi
+
+  # runc state and cgroups of containers whose shim did not delete them (also when containerd was
+  # already dead: the bundles under DIR/state name them).
+  local entry bundle
+  for bundle in "$dir"/state/io.containerd.runtime.v2.task/*/*; do
+    [[ -d "$bundle" ]] || continue
+    id="$(basename "$bundle")"
+    ns="$(basename "$(dirname "$bundle")")"
+    known+=("$ns $id")
+  done
+  for entry in "${known[@]}"; do
+    ns="${entry%% *}"
+    id="${entry#* }"
+    if [[ -d "/run/containerd/runc/$ns/$id" ]]; then
+      runc --root "/run/containerd/runc/$ns" delete --force "$id" >/dev/null 2>&1 || true
+    fi
+  done
+
+  local mp
+  while read -r mp; do
+    [[ -n "$mp" ]] || continue
+    umount -R -- "$mp" 2>/dev/null || umount -l -- "$mp" 2>/dev/null || log "cannot unmount $mp"
+  done < <(mounts_under)
+
+  # The --cni bridge (its veths went with the pods' network namespaces).
+  if [[ -s "$dir/cni/bridge" ]]; then
+    local bridge
+    bridge="$(cat "$dir/cni/bridge")"
+    if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge" || log "cannot delete bridge $bridge"; fi
+  fi
+
+  local left=0
+  if [[ -n "$(mounts_under)" ]]; then
+    log "mounts left under $dir:"; mounts_under >&2; left=1
+  fi
+  if [[ -n "$(shim_pids)" ]]; then
+    log "shim processes left: $(shim_pids | tr '\n' ' ')"; left=1
+  fi
+  if pid="$(instance_pid)"; then
+    log "containerd still running (pid $pid)"; left=1
+  fi
+  ((left == 0)) || die "stop: $dir not clean"
+  if ((keep)); then
+    rm -f "$pidfile"
+    log "stopped; kept $dir"
+  else
+    rm -rf --one-file-system -- "$dir"
+    log "stopped; removed $dir"
+  fi
+}
+
+cmd_env() {
+  [[ -f "$envfile" ]] || die "$envfile missing: start the instance first"
+  cat "$envfile"
+}
+
+case "$cmd" in
+  start) require_root; cmd_start "$@" ;;
+  stop) require_root; cmd_stop "$@" ;;
+  ctr) exec ctr --address "$sock" "$@" ;;
+  env) cmd_env ;;
+  *) usage ;;
+esac

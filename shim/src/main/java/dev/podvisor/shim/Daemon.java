@@ -1,0 +1,113 @@
+package dev.podvisor.shim;
+
+import dev.podvisor.protocols.ttrpc.TtrpcServer;
+import dev.podvisor.sandbox.SandboxLaunch;
+import dev.podvisor.sandbox.VmSandbox;
+import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.storage.linux.Linux;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The long-lived shim daemon of one pod: leaves containerd's process group ({@code setsid}), logs logfmt
+ * lines into the bundle's {@code log} FIFO, listens on the pod's shim socket with the
+ * {@code containerd.task.v2.Task} service (peers must have our uid), and exits after a Shutdown that finds no
+ * container left, removing its socket.
+ */
+final class Daemon {
+
+    private Daemon() {
+    }
+
+    static int run(ShimFlags flags, Map<String, String> env, Path bundle) {
+        try {
+            Linux.setsid();
+        } catch (RuntimeException alreadyLeader) {
+            // EPERM: already a session leader (started by hand); nothing to leave
+        }
+        LogfmtLog log = new LogfmtLog(logStream(bundle), flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.INFO,
+                Map.of("runtime", "io.containerd.kata.v2", "sandbox", flags.id()));
+        Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id());
+        CountDownLatch exitRequested = new CountDownLatch(1);
+        EventPublisher events = new EventPublisher(env.get("TTRPC_ADDRESS"), flags.namespace(), log);
+        TaskService[] tasks = new TaskService[1];
+        tasks[0] = new TaskService(
+                options -> VmSandbox.boot(new SandboxLaunch(flags.id(), flags.namespace(), bundle, env, options, log,
+                        containerId -> tasks[0].oom(containerId))),
+                events, log,
+                // answer Shutdown first, then stop: the reply is on its way before the socket closes
+                () -> Thread.ofVirtual().start(() -> {
+                    sleepQuietly(Duration.ofMillis(50));
+                    exitRequested.countDown();
+                }));
+        TtrpcServer server = TtrpcServer.builder().requireSameUid(true).service(tasks[0].definition()).build();
+        try (ServerSocketChannel listener = listen(socket)) {
+            server.serve(listener);
+            log.info("shim daemon listening", "address", ShimAddress.uri(socket), "pid", ProcessHandle.current().pid());
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (exitRequested.getCount() > 0) {
+                    log.warn("shim daemon terminated by a signal");
+                }
+            }));
+            exitRequested.await();
+        } catch (IOException e) {
+            throw new UncheckedIOException("listening on " + socket + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            server.close();
+            events.close();
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException ignored) {
+                // the socket lives in containerd's tmpfs; a leftover is replaced by the next start
+            }
+        }
+        log.info("shim daemon exiting");
+        return 0;
+    }
+
+    private static ServerSocketChannel listen(Path socket) throws IOException {
+        Files.createDirectories(socket.getParent());
+        if (Files.exists(socket) && !StartCommand.connectable(socket)) {
+            Files.delete(socket); // stale: a daemon that died without cleaning up
+        }
+        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.bind(UnixDomainSocketAddress.of(socket));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        return channel;
+    }
+
+    /** The bundle's {@code log} FIFO (containerd reads it), else stderr. */
+    private static OutputStream logStream(Path bundle) {
+        Path fifo = bundle.resolve("log");
+        if (Files.exists(fifo)) {
+            try {
+                return new FileOutputStream(fifo.toFile(), true);
+            } catch (IOException e) {
+                // fall through to stderr
+            }
+        }
+        return System.err;
+    }
+
+    private static void sleepQuietly(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.podvisor.shim;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code containerd-shim-kata-v2 ... start} (containerd: docs/runtime-v2.md "Start"): decides which daemon
+ * serves the container (Kata's annotation grouping, {@link PodGrouping}), makes sure it is listening, writes
+ * {@code address} (and {@code shim.pid} for a new daemon) in the bundle, and prints the plain
+ * {@code unix://} address — the only form containerd 1.6 accepts and one every later version still reads.
+ * Nothing goes to stderr on success: containerd reads stdout and stderr together.
+ *
+ * <p>The JDK cannot hand a listening socket to a child process, so the daemon binds its own socket and start
+ * polls until a connect succeeds before it prints (containerd dials once, without retrying).
+ */
+final class StartCommand {
+
+    /** How long the daemon may take to listen (it normally needs about 100 ms). */
+    static final long LISTEN_TIMEOUT_MS = 10_000;
+
+    private StartCommand() {
+    }
+
+    static int run(ShimFlags flags, Map<String, String> env, Path bundle, PrintStream stdout) {
+        if (flags.address().isEmpty()) {
+            throw new IllegalArgumentException("flag -address: containerd's socket address is empty");
+        }
+        PodGrouping.Grouping grouping = PodGrouping.classify(flags.id(), BundleFiles.annotations(bundle));
+        Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), grouping.sandboxId());
+        String uri = ShimAddress.uri(socket);
+        if (grouping.kind() != PodGrouping.ContainerKind.POD_CONTAINER && !connectable(socket)) {
+            Process daemon = spawnDaemon(flags, bundle);
+            awaitListening(daemon, socket);
+            BundleFiles.write(bundle, BundleFiles.SHIM_PID, Long.toString(daemon.pid()));
+        }
+        BundleFiles.write(bundle, BundleFiles.ADDRESS, uri);
+        stdout.print(uri);
+        return 0;
+    }
+
+    /**
+     * Re-runs this very JVM command line with the action dropped: same java, flags and class path, so the
+     * daemon is what the launcher would have started.
+     */
+    private static Process spawnDaemon(ShimFlags flags, Path bundle) {
+        List<String> command = new ArrayList<>();
+        ProcessHandle.Info self = ProcessHandle.current().info();
+        command.add(self.command().orElseThrow(() -> new IllegalStateException("cannot find this JVM's executable")));
+        String[] jvmArgs = self.arguments().orElseThrow(() -> new IllegalStateException("cannot read this JVM's arguments"));
+        int mainClass = indexOfMainClass(jvmArgs);
+        for (int i = 0; i <= mainClass; i++) {
+            command.add(jvmArgs[i]);
+        }
+        command.addAll(flags.daemonArgs());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(bundle.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        Path log = bundle.resolve("log");
+        // containerd holds the log FIFO open for reading, so the daemon's raw stderr (a JVM that cannot start)
+        // reaches containerd's log too; without it (tests, by hand) stderr is discarded
+        builder.redirectError(Files.exists(log) ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.DISCARD);
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("starting the shim daemon " + command.getFirst() + ": " + e.getMessage(), e);
+        }
+    }
+
+    static int indexOfMainClass(String[] jvmArgs) {
+        for (int i = 0; i < jvmArgs.length; i++) {
+            String arg = jvmArgs[i];
+            if (arg.equals("-cp") || arg.equals("-classpath") || arg.equals("--class-path")
+                    || arg.equals("--module-path") || arg.equals("-p") || arg.equals("--add-modules")) {
+                i++;
+                continue;
+            }
+            if (arg.equals("-jar")) {
+                return i + 1;
+            }
+            if (!arg.startsWith("-")) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("cannot find the main class in this JVM's arguments");
+    }
+
+    private static void awaitListening(Process daemon, Path socket) {
+        long deadline = System.nanoTime() + LISTEN_TIMEOUT_MS * 1_000_000;
+        while (!connectable(socket)) {
+            if (!daemon.isAlive()) {
+                throw new IllegalStateException("the shim daemon exited with status " + daemon.exitValue()
+                        + " before listening on " + socket + " (its error is in containerd's log)");
+            }
+            if (System.nanoTime() > deadline) {
+                daemon.destroyForcibly();
+                throw new IllegalStateException("the shim daemon did not listen on " + socket + " within "
+                        + LISTEN_TIMEOUT_MS + " ms");
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the shim daemon");
+            }
+        }
+    }
+
+    static boolean connectable(Path socket) {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
