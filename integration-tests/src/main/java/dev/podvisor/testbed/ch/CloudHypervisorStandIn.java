@@ -281,7 +281,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             while (true) {
                 MiniHttp.Request req;
                 try {
-                    req = MiniHttp.read(in);
+                    req = MiniHttp.read(in, out);
                 } catch (MiniHttp.BadRequest e) {
                     log.log("ch", "api-bad-request", Map.of("conn", connId, "error", e.getMessage()));
                     MiniHttp.write(out, 400, errorBody(List.of("Bad Request", e.getMessage())), true);
