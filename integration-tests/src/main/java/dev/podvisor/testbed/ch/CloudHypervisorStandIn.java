@@ -707,6 +707,23 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
                     "cpus: boot_vcpus " + cpus.get("boot_vcpus") + " must be 1..max_vcpus (" + cpus.get("max_vcpus") + ")");
         }
+        JsonNode topo = cpus.get("topology");
+        if (topo != null) {
+            long product = 1;
+            for (String part : List.of("threads_per_core", "cores_per_die", "dies_per_package", "packages")) {
+                long v = topo.get(part).asLong();
+                if (v == 0) {
+                    throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
+                            "cpus.topology." + part + " is 0");
+                }
+                product *= v;
+            }
+            if (product != cpus.get("max_vcpus").asLong()) {
+                throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
+                        "cpus.topology: threads_per_core * cores_per_die * dies_per_package * packages = " + product
+                                + " but max_vcpus is " + cpus.get("max_vcpus").asLong());
+            }
+        }
         boolean shared = cfg.get("memory").get("shared").asBoolean() || cfg.get("memory").get("hugepages").asBoolean();
         boolean vhostUser = arr("fs").size() > 0;
         for (JsonNode d : arr("disks")) {

@@ -284,6 +284,14 @@ class CloudHypervisorStandInTest {
             assertEquals(204, c.call("PUT", "vm.delete", null).status());
             assertEquals(404, c.call("GET", "vm.info", null).status());
 
+            assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},\"cpus\":"
+                    + "{\"boot_vcpus\":1,\"max_vcpus\":4,\"topology\":{\"threads_per_core\":1,\"cores_per_die\":2,"
+                    + "\"dies_per_package\":1,\"packages\":1}}}").status());
+            ApiClient.Reply topo = c.call("PUT", "vm.boot", null);
+            assertEquals(400, topo.status());
+            assertTrue(topo.body().contains("max_vcpus is 4"), topo.body());
+            assertEquals(204, c.call("PUT", "vm.delete", null).status());
+
             assertEquals(204, c.call("PUT", "vm.create", vmConfig(kernel, tmp.resolve("no-rootfs.img"), vfsSock, true)).status());
             ApiClient.Reply noDisk = c.call("PUT", "vm.boot", null);
             assertEquals(500, noDisk.status());
