@@ -67,6 +67,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       resize-disk answer 500 {@code [..., "not supported by the testbed"]}.</li>
  * </ul>
  *
+ * <p>Guest control events follow the testbed contract; virtio-fs entries ({@code boot.fs[]}, {@code add-fs})
+ * also carry the device {@code id} so that a later {@code remove-device} can be matched to a tag.
+ *
  * <p>Every request and answer goes to {@code <vm dir>/testbed.jsonl} (kinds {@code api-request},
  * {@code api-response}); the vm dir is the API socket's directory.
  */
@@ -650,8 +653,8 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             Map<String, Object> boot = new LinkedHashMap<>();
             boot.put("event", "boot");
             List<Map<String, Object>> fsEv = new ArrayList<>();
-            for (FsBackend b : fsBackends.values()) {
-                fsEv.add(fsEvent(null, b));
+            for (Map.Entry<String, FsBackend> b : fsBackends.entrySet()) {
+                fsEv.add(fsEvent(null, b.getKey(), b.getValue()));
             }
             boot.put("fs", fsEv);
             List<Map<String, Object>> disks = new ArrayList<>();
@@ -673,13 +676,15 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         return n instanceof ArrayNode a ? a : JSON.createArrayNode();
     }
 
-    private static Map<String, Object> fsEvent(String event, FsBackend b) {
+    /** A virtio-fs entry of the boot/add-fs events: the contract's tag and sharedDir, plus the device id. */
+    private static Map<String, Object> fsEvent(String event, String id, FsBackend b) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (event != null) {
             m.put("event", event);
         }
         m.put("tag", b.tag());
         m.put("sharedDir", b.sharedDir());
+        m.put("id", id);
         return m;
     }
 
@@ -1035,7 +1040,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         if (backend != null) {
             fsBackends.put(id, backend);
             if (guest != null) {
-                guest.send(fsEvent("add-fs", backend));
+                guest.send(fsEvent("add-fs", id, backend));
             }
         } else if (list.equals("disks") && guest != null) {
             guest.send(diskEvent("add-disk", dev, d));

@@ -343,6 +343,7 @@ class CloudHypervisorStandInTest {
             assertEquals("0001:00:01.0", info.get("bdf").asText(), "first slot of segment 1");
             JsonNode ev = awaitGuestEvent("add-fs", 1);
             assertEquals("extra", ev.get("tag").asText());
+            assertEquals(info.get("id").asText(), ev.get("id").asText());
             assertEquals(shared.toString(), ev.get("sharedDir").asText());
             assertTrue(vfs.isAlive());
             assertEquals(204, c.call("PUT", "vm.remove-device", "{\"id\":\"" + info.get("id").asText() + "\"}").status());
