@@ -262,7 +262,11 @@ public final class ChSchema {
         return F.objectNode().put("mode", mode).put("iommu", false);
     }
 
-    /** VmConfig, the body of {@code vm.create}: {@code payload} required, everything else defaulted. */
+    /**
+     * VmConfig, the body of {@code vm.create}. {@code payload} is required here as in the OpenAPI spec
+     * ({@code required: [payload]}); the Rust struct has it as an {@code Option} and would only fail at
+     * {@code vm.boot}, so a client omitting it fails earlier against the testbed than against CH.
+     */
     public static final Struct VM_CONFIG = struct("VmConfig",
             def("cpus", CPUS, defaultCpus()), def("memory", MEMORY, defaultMemory()), req("payload", PAYLOAD),
             opt("rate_limit_groups", new Any()), opt("disks", new Seq(DISK)), opt("net", new Seq(NET)),

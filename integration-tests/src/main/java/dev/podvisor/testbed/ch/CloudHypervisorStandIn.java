@@ -67,6 +67,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       resize-disk answer 500 {@code [..., "not supported by the testbed"]}.</li>
  * </ul>
  *
+ * <p>Guest control events follow the testbed contract; virtio-fs entries ({@code boot.fs[]}, {@code add-fs})
+ * also carry the device {@code id} so that a later {@code remove-device} can be matched to a tag.
+ *
  * <p>Every request and answer goes to {@code <vm dir>/testbed.jsonl} (kinds {@code api-request},
  * {@code api-response}); the vm dir is the API socket's directory.
  */
@@ -281,7 +284,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             while (true) {
                 MiniHttp.Request req;
                 try {
-                    req = MiniHttp.read(in);
+                    req = MiniHttp.read(in, out);
                 } catch (MiniHttp.BadRequest e) {
                     log.log("ch", "api-bad-request", Map.of("conn", connId, "error", e.getMessage()));
                     MiniHttp.write(out, 400, errorBody(List.of("Bad Request", e.getMessage())), true);
@@ -650,8 +653,8 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             Map<String, Object> boot = new LinkedHashMap<>();
             boot.put("event", "boot");
             List<Map<String, Object>> fsEv = new ArrayList<>();
-            for (FsBackend b : fsBackends.values()) {
-                fsEv.add(fsEvent(null, b));
+            for (Map.Entry<String, FsBackend> b : fsBackends.entrySet()) {
+                fsEv.add(fsEvent(null, b.getKey(), b.getValue()));
             }
             boot.put("fs", fsEv);
             List<Map<String, Object>> disks = new ArrayList<>();
@@ -673,13 +676,15 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         return n instanceof ArrayNode a ? a : JSON.createArrayNode();
     }
 
-    private static Map<String, Object> fsEvent(String event, FsBackend b) {
+    /** A virtio-fs entry of the boot/add-fs events: the contract's tag and sharedDir, plus the device id. */
+    private static Map<String, Object> fsEvent(String event, String id, FsBackend b) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (event != null) {
             m.put("event", event);
         }
         m.put("tag", b.tag());
         m.put("sharedDir", b.sharedDir());
+        m.put("id", id);
         return m;
     }
 
@@ -706,6 +711,23 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         if (cpus.get("boot_vcpus").asLong() == 0 || cpus.get("boot_vcpus").asLong() > cpus.get("max_vcpus").asLong()) {
             throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
                     "cpus: boot_vcpus " + cpus.get("boot_vcpus") + " must be 1..max_vcpus (" + cpus.get("max_vcpus") + ")");
+        }
+        JsonNode topo = cpus.get("topology");
+        if (topo != null) {
+            long product = 1;
+            for (String part : List.of("threads_per_core", "cores_per_die", "dies_per_package", "packages")) {
+                long v = topo.get(part).asLong();
+                if (v == 0) {
+                    throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
+                            "cpus.topology." + part + " is 0");
+                }
+                product *= v;
+            }
+            if (product != cpus.get("max_vcpus").asLong()) {
+                throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
+                        "cpus.topology: threads_per_core * cores_per_die * dies_per_package * packages = " + product
+                                + " but max_vcpus is " + cpus.get("max_vcpus").asLong());
+            }
         }
         boolean shared = cfg.get("memory").get("shared").asBoolean() || cfg.get("memory").get("hugepages").asBoolean();
         boolean vhostUser = arr("fs").size() > 0;
@@ -1018,7 +1040,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         if (backend != null) {
             fsBackends.put(id, backend);
             if (guest != null) {
-                guest.send(fsEvent("add-fs", backend));
+                guest.send(fsEvent("add-fs", id, backend));
             }
         } else if (list.equals("disks") && guest != null) {
             guest.send(diskEvent("add-disk", dev, d));

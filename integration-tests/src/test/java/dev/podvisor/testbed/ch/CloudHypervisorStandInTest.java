@@ -284,6 +284,14 @@ class CloudHypervisorStandInTest {
             assertEquals(204, c.call("PUT", "vm.delete", null).status());
             assertEquals(404, c.call("GET", "vm.info", null).status());
 
+            assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},\"cpus\":"
+                    + "{\"boot_vcpus\":1,\"max_vcpus\":4,\"topology\":{\"threads_per_core\":1,\"cores_per_die\":2,"
+                    + "\"dies_per_package\":1,\"packages\":1}}}").status());
+            ApiClient.Reply topo = c.call("PUT", "vm.boot", null);
+            assertEquals(400, topo.status());
+            assertTrue(topo.body().contains("max_vcpus is 4"), topo.body());
+            assertEquals(204, c.call("PUT", "vm.delete", null).status());
+
             assertEquals(204, c.call("PUT", "vm.create", vmConfig(kernel, tmp.resolve("no-rootfs.img"), vfsSock, true)).status());
             ApiClient.Reply noDisk = c.call("PUT", "vm.boot", null);
             assertEquals(500, noDisk.status());
@@ -309,6 +317,37 @@ class CloudHypervisorStandInTest {
             assertEquals("0000:00:01.0", boot.get("disks").get(0).get("bdf").asText(),
                     "with the console off the first disk takes slot 1");
             assertEquals(0, boot.get("fs").size());
+        }
+    }
+
+    @Test
+    void hotPluggedVirtioFsAndItsRemovalEndVirtiofsd() throws Exception {
+        Path kernel = file("vmlinux");
+        Path shared = Files.createDirectory(tmp.resolve("extra"));
+        Path sock = vmDir.resolve("virtiofsd-extra.sock");
+        try (ApiClient c = new ApiClient(api)) {
+            assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},"
+                    + "\"memory\":{\"size\":1073741824,\"shared\":true},\"platform\":{\"num_pci_segments\":2}}").status());
+            assertEquals(204, c.call("PUT", "vm.boot", null).status());
+            awaitGuestEvent("boot", 1);
+            Process vfs = virtiofsd(sock, shared);
+            ApiClient.Reply badSeg = c.call("PUT", "vm.add-fs", "{\"tag\":\"extra\",\"socket\":\"" + sock
+                    + "\",\"pci_segment\":2}");
+            assertEquals(400, badSeg.status());
+            assertTrue(badSeg.body().contains("pci_segment 2"), badSeg.body());
+            ApiClient.Reply add = c.call("PUT", "vm.add-fs", "{\"tag\":\"extra\",\"socket\":\"" + sock
+                    + "\",\"num_queues\":1,\"queue_size\":1024,\"pci_segment\":1}");
+            assertEquals(200, add.status(), add.body());
+            JsonNode info = json(add.body());
+            assertTrue(info.get("id").asText().startsWith("_fs"));
+            assertEquals("0001:00:01.0", info.get("bdf").asText(), "first slot of segment 1");
+            JsonNode ev = awaitGuestEvent("add-fs", 1);
+            assertEquals("extra", ev.get("tag").asText());
+            assertEquals(info.get("id").asText(), ev.get("id").asText());
+            assertEquals(shared.toString(), ev.get("sharedDir").asText());
+            assertTrue(vfs.isAlive());
+            assertEquals(204, c.call("PUT", "vm.remove-device", "{\"id\":\"" + info.get("id").asText() + "\"}").status());
+            assertTrue(vfs.waitFor(30, TimeUnit.SECONDS), "virtiofsd exits when the VMM drops the device");
         }
     }
 
