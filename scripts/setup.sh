@@ -27,7 +27,7 @@ APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc 
   coreutils tar gzip findutils)
 SHIM_MAIN=dev.podvisor.shim.ShimMain
 CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
-LEAN_FLAGS="-XX:+UseSerialGC -Xmx48m -Xss256k -XX:TieredStopAtLevel=1 -XX:+UseCompactObjectHeaders --enable-native-access=ALL-UNNAMED"
+LEAN_FLAGS="-XX:+UseSerialGC -Xmx48m -Xss256k -XX:TieredStopAtLevel=1 -XX:+UseCompactObjectHeaders --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
 
 do_apt=1
 do_build=1

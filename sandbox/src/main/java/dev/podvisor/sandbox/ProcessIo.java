@@ -20,8 +20,10 @@ import java.util.concurrent.TimeUnit;
  * reports the stream finished; stdin by reading the FIFO and calling {@code WriteStdin}, then
  * {@code CloseStdin} at end of file. With a terminal the agent serves the pty on stdout and stderr is unused.
  *
- * <p>Each copier runs on its own virtual thread. FIFOs are opened through {@link FileChannel}, so closing one
- * wakes a blocked read. {@link #awaitOutput} lets the exit path wait until all output reached the host before
+ * <p>Each copier runs on its own virtual thread. FIFOs are opened read-write ({@code O_RDWR}): opening one
+ * end-only blocks in {@code open(2)} until the other side shows up, which may be never ({@code ctr run -d}
+ * has no stdin writer), and a virtual thread blocked in {@code open(2)} pins its carrier — two of those stall
+ * the whole daemon. {@link FileChannel} is used so that closing one wakes a blocked read. {@link #awaitOutput} lets the exit path wait until all output reached the host before
  * containerd hears of the exit (otherwise {@code ctr run} could miss the last lines).
  */
 public final class ProcessIo {
@@ -116,7 +118,7 @@ public final class ProcessIo {
         FileChannel out = null;
         try {
             if (!fifo.isEmpty()) {
-                out = FileChannel.open(Path.of(fifo), StandardOpenOption.WRITE);
+                out = FileChannel.open(Path.of(fifo), StandardOpenOption.READ, StandardOpenOption.WRITE);
             }
             while (true) {
                 byte[] data;
@@ -149,7 +151,7 @@ public final class ProcessIo {
     }
 
     private void copyIn() {
-        try (FileChannel in = FileChannel.open(Path.of(stdio.stdin()), StandardOpenOption.READ)) {
+        try (FileChannel in = FileChannel.open(Path.of(stdio.stdin()), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             stdinChannel = in;
             ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
             while (!stdinClosed) {
