@@ -128,7 +128,7 @@ final class GuestHarness implements AutoCloseable {
         Path bin = Files.createDirectories(rootfs.resolve("bin"));
         Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
         bin.resolve("busybox").toFile().setExecutable(true);
-        for (String applet : List.of("sh", "echo", "cat", "df", "sleep", "stty", "test")) {
+        for (String applet : List.of("sh", "echo", "cat", "df", "sleep", "stty", "test", "stat")) {
             Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
         }
         for (String d : List.of("proc", "dev", "sys", "tmp", "data", "vol")) {
