@@ -17,9 +17,9 @@ import java.util.Set;
  * <p>Accepts the flags Kata's runtimes pass (protocols.md §5 "How Kata sequences it"), parsed the way CH's
  * clap definition does ({@code --flag value} and {@code --flag=value}):
  * <ul>
- *   <li>{@code --api-socket <path>} or {@code --api-socket path=<path>}; {@code fd=<n>} (an inherited
- *       listening socket) is refused with exit 1 because the JDK cannot accept on an inherited unix socket
- *       descriptor;</li>
+ *   <li>{@code --api-socket <path>}, {@code --api-socket path=<path>} or {@code --api-socket fd=<n>} (an
+ *       inherited listening unix socket, served through FFM system calls; the VM directory is the directory
+ *       of the path it is bound to);</li>
  *   <li>{@code -v} (repeatable, also {@code -vv}), {@code --seccomp true|false|log}, {@code --log-file <file>};</li>
  *   <li>{@code -V}/{@code --version} prints {@code cloud-hypervisor v53.0.0}, {@code -h}/{@code --help} the usage.</li>
  * </ul>
@@ -35,12 +35,13 @@ public final class CloudHypervisorMain {
     /**
      * The parsed command line.
      *
-     * @param apiSocket the API socket path (null when none was given: CH then runs without an API)
+     * @param apiSocket the API socket path (null when none was given or {@code fd=} was used)
+     * @param apiFd     the inherited listening API socket descriptor from {@code fd=<n>}, or -1
      * @param verbosity number of {@code -v}
      * @param seccomp   {@code true}, {@code false} or {@code log}
      * @param logFile   the {@code --log-file} or null
      */
-    public record CommandLine(Path apiSocket, int verbosity, String seccomp, Path logFile) {
+    public record CommandLine(Path apiSocket, int apiFd, int verbosity, String seccomp, Path logFile) {
     }
 
     /** A command-line error: the message to print and the exit code. */
@@ -79,6 +80,7 @@ public final class CloudHypervisorMain {
      */
     public static CommandLine parse(List<String> args) throws UsageException {
         Path api = null;
+        int apiFd = -1;
         int verbosity = 0;
         String seccomp = "true";
         Path logFile = null;
@@ -102,7 +104,20 @@ public final class CloudHypervisorMain {
                     if (value == null) {
                         value = next(args, ++i, a);
                     }
-                    api = parseApiSocket(value);
+                    if (value.startsWith("fd=")) {
+                        try {
+                            apiFd = Integer.parseInt(value.substring(3));
+                            if (apiFd < 0) {
+                                throw new NumberFormatException();
+                            }
+                        } catch (NumberFormatException e) {
+                            throw new UsageException("Error parsing --api-socket: invalid fd in '" + value + "'", 1);
+                        }
+                        api = null;
+                    } else {
+                        api = parseApiSocket(value);
+                        apiFd = -1;
+                    }
                 }
                 case "--seccomp" -> {
                     if (value == null) {
@@ -133,7 +148,7 @@ public final class CloudHypervisorMain {
                 }
             }
         }
-        return new CommandLine(api, verbosity, seccomp, logFile);
+        return new CommandLine(api, apiFd, verbosity, seccomp, logFile);
     }
 
     private static String next(List<String> args, int i, String flag) throws UsageException {
@@ -145,10 +160,6 @@ public final class CloudHypervisorMain {
     }
 
     private static Path parseApiSocket(String v) throws UsageException {
-        if (v.startsWith("fd=")) {
-            throw new UsageException("cloud-hypervisor (testbed): --api-socket " + v
-                    + ": serving an inherited socket fd is not supported by the testbed, use path=<file>", 1);
-        }
         String p = v.startsWith("path=") ? v.substring("path=".length()) : v;
         if (p.contains(",") || p.contains("=") && !v.startsWith("path=")) {
             throw new UsageException("Error parsing --api-socket: unknown parameter in '" + v + "'", 1);
@@ -184,7 +195,7 @@ public final class CloudHypervisorMain {
                 return;
             }
         }
-        if (cl.apiSocket() == null) {
+        if (cl.apiSocket() == null && cl.apiFd() < 0) {
             // The real VMM would run a VM from command-line options; without --api-socket there is nothing to serve.
             System.err.println("cloud-hypervisor (testbed): --api-socket is required by the testbed");
             System.exit(1);
@@ -192,7 +203,9 @@ public final class CloudHypervisorMain {
         }
         CloudHypervisorStandIn ch;
         try {
-            ch = CloudHypervisorStandIn.start(cl.apiSocket(), CloudHypervisorStandIn.Options.defaults());
+            ch = cl.apiFd() >= 0
+                    ? CloudHypervisorStandIn.startOnFd(cl.apiFd(), CloudHypervisorStandIn.Options.defaults())
+                    : CloudHypervisorStandIn.start(cl.apiSocket(), CloudHypervisorStandIn.Options.defaults());
         } catch (IOException e) {
             diag.println("Error: " + e.getMessage());
             System.exit(1);
@@ -200,7 +213,8 @@ public final class CloudHypervisorMain {
         }
         if (cl.verbosity() > 0) {
             diag.println("cloud-hypervisor: " + Instant.now() + ": INFO: testbed stand-in " + CloudHypervisorStandIn.VERSION
-                    + " serving " + cl.apiSocket() + " (seccomp " + cl.seccomp() + ")");
+                    + " serving " + ch.vmDir() + " (api " + (cl.apiFd() >= 0 ? "fd=" + cl.apiFd() : cl.apiSocket())
+                    + ", seccomp " + cl.seccomp() + ")");
         }
         Runtime.getRuntime().addShutdownHook(new Thread(ch::close, "ch-sigterm"));
         try {

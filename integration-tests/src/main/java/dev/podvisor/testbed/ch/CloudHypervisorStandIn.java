@@ -61,9 +61,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *       shared counter ({@code _disk0}, {@code _fs1}, ...); the device tree holds for each virtio device a
  *       node {@code <id>} whose parent is {@code _virtio-pci-<id>}, and that transport node carries
  *       {@code pci_bdf}.</li>
- *   <li>{@code vm.add-net} (tap fds over SCM_RIGHTS), snapshot/restore/migration, reboot, NMI, coredump and
- *       resize-zone answer 500 {@code [..., "not supported by the testbed"]}.</li>
+ *   <li>{@code vm.add-net} and {@code VmConfig.net} take a {@code tap} name (no tap device is created); a
+ *       NetConfig with {@code fds} (descriptors passed as SCM_RIGHTS) is refused with 400. {@code vm.add-vsock},
+ *       vDPA, user devices, snapshot/restore/migration, reboot, NMI, power button, coredump, resize-zone and
+ *       resize-disk answer 500 {@code [..., "not supported by the testbed"]}.</li>
  * </ul>
+ *
+ * <p>Guest control events follow the testbed contract; virtio-fs entries ({@code boot.fs[]}, {@code add-fs})
+ * also carry the device {@code id} so that a later {@code remove-device} can be matched to a tag.
  *
  * <p>Every request and answer goes to {@code <vm dir>/testbed.jsonl} (kinds {@code api-request},
  * {@code api-response}); the vm dir is the API socket's directory.
@@ -103,15 +108,27 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
     private record FsBackend(String tag, String socket, String sharedDir, SocketChannel channel) {
     }
 
+    /** One API connection, over a JDK channel or an FFM descriptor. */
+    private record Conn(InputStream in, OutputStream out, java.io.Closeable closer) {
+        void close() {
+            try {
+                closer.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+        }
+    }
+
     private final Path apiSocket;
     private final Path vmDir;
     private final Options options;
     private final TestbedLog log;
     private final ServerSocketChannel server;
+    private final int listenFd;
     private final ReentrantLock vmm = new ReentrantLock();
     private final CountDownLatch exited = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Conn> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong connectionIds = new AtomicLong();
     private volatile Runnable onExit = () -> { };
 
@@ -125,12 +142,14 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
     private HybridVsock vsock;
     private GuestLink guest;
 
-    private CloudHypervisorStandIn(Path apiSocket, Options options, TestbedLog log, ServerSocketChannel server) {
+    private CloudHypervisorStandIn(Path apiSocket, Options options, TestbedLog log, ServerSocketChannel server,
+                                   int listenFd) {
         this.apiSocket = apiSocket;
         this.vmDir = apiSocket.toAbsolutePath().getParent();
         this.options = options;
         this.log = log;
         this.server = server;
+        this.listenFd = listenFd;
     }
 
     /**
@@ -154,11 +173,45 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             server.close();
             throw new IOException("Error creating API server socket " + abs + ": " + e.getMessage(), e);
         }
-        TestbedLog log = TestbedLog.open(abs.getParent().resolve("testbed.jsonl"));
-        CloudHypervisorStandIn ch = new CloudHypervisorStandIn(abs, options, log, server);
+        TestbedLog log;
+        try {
+            log = TestbedLog.open(abs.getParent().resolve("testbed.jsonl"));
+        } catch (RuntimeException e) {
+            server.close();
+            Files.deleteIfExists(abs);
+            throw new IOException(e.getMessage(), e);
+        }
+        CloudHypervisorStandIn ch = new CloudHypervisorStandIn(abs, options, log, server, -1);
         log.log("ch", "start", Map.of("apiSocket", abs.toString(), "pid", ProcessHandle.current().pid(),
                 "version", VERSION));
         Thread.ofVirtual().name("ch-api-accept").start(ch::acceptLoop);
+        Thread.ofVirtual().name("ch-vm-dir-watch").start(ch::watchVmDir);
+        return ch;
+    }
+
+    /**
+     * Serves the API on an inherited listening unix socket ({@code --api-socket fd=<n>}); the VM directory is
+     * the directory of the path that socket is bound to. Connections are served on platform threads (FFM
+     * calls block their carrier). On exit the descriptor is shut down and closed; its file is left to whoever
+     * created it.
+     *
+     * @param fd      the listening socket descriptor
+     * @param options tunables
+     * @return the running stand-in
+     * @throws IOException if the descriptor is not a unix socket bound to a path, or the log cannot be opened
+     */
+    public static CloudHypervisorStandIn startOnFd(int fd, Options options) throws IOException {
+        Path abs = Path.of(RawSocket.boundPath(fd)).toAbsolutePath();
+        TestbedLog log;
+        try {
+            log = TestbedLog.open(abs.getParent().resolve("testbed.jsonl"));
+        } catch (RuntimeException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        CloudHypervisorStandIn ch = new CloudHypervisorStandIn(abs, options, log, null, fd);
+        log.log("ch", "start", Map.of("apiSocket", abs.toString(), "apiFd", fd, "pid", ProcessHandle.current().pid(),
+                "version", VERSION));
+        Thread.ofPlatform().daemon().name("ch-api-accept-fd").start(ch::acceptLoop);
         Thread.ofVirtual().name("ch-vm-dir-watch").start(ch::watchVmDir);
         return ch;
     }
@@ -186,15 +239,26 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
 
     private void acceptLoop() {
         while (!closing.get()) {
-            SocketChannel c;
+            Conn conn;
             try {
-                c = server.accept();
+                if (server != null) {
+                    SocketChannel c = server.accept();
+                    conn = new Conn(new BufferedInputStream(Channels.newInputStream(c)), Channels.newOutputStream(c), c);
+                } else {
+                    int fd = RawSocket.accept(listenFd);
+                    conn = new Conn(new BufferedInputStream(RawSocket.inputStream(fd)), RawSocket.outputStream(fd), () -> {
+                        RawSocket.shutdown(fd);
+                        RawSocket.close(fd);
+                    });
+                }
             } catch (IOException e) {
                 return;
             }
-            connections.add(c);
+            connections.add(conn);
             long id = connectionIds.incrementAndGet();
-            Thread.ofVirtual().name("ch-api-conn-" + id).start(() -> serve(c, id));
+            Conn c = conn;
+            (server != null ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true)).name("ch-api-conn-" + id)
+                    .start(() -> serve(c, id));
         }
     }
 
@@ -213,14 +277,14 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel c, long connId) {
-        try (c) {
-            InputStream in = new BufferedInputStream(Channels.newInputStream(c));
-            OutputStream out = Channels.newOutputStream(c);
+    private void serve(Conn c, long connId) {
+        try {
+            InputStream in = c.in();
+            OutputStream out = c.out();
             while (true) {
                 MiniHttp.Request req;
                 try {
-                    req = MiniHttp.read(in);
+                    req = MiniHttp.read(in, out);
                 } catch (MiniHttp.BadRequest e) {
                     log.log("ch", "api-bad-request", Map.of("conn", connId, "error", e.getMessage()));
                     MiniHttp.write(out, 400, errorBody(List.of("Bad Request", e.getMessage())), true);
@@ -255,6 +319,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         } catch (IOException e) {
             // client went away
         } finally {
+            c.close();
             connections.remove(c);
         }
     }
@@ -310,7 +375,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         }
     }
 
-    private static final Set<String> UNSUPPORTED = Set.of("vm.add-net", "vm.add-vsock", "vm.add-vdpa",
+    private static final Set<String> UNSUPPORTED = Set.of("vm.add-vsock", "vm.add-vdpa",
             "vm.add-user-device", "vm.add-generic-vhost-user", "vm.snapshot", "vm.restore", "vm.coredump",
             "vm.send-migration", "vm.receive-migration", "vm.reboot", "vm.nmi", "vm.resize-zone",
             "vm.resize-disk", "vm.power-button");
@@ -405,6 +470,10 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             case "vm.add-pmem" -> {
                 requireMethod(put);
                 return addDevice("pmem", ChSchema.PMEM, body, "The pmem device could not be added to the VM");
+            }
+            case "vm.add-net" -> {
+                requireMethod(put);
+                return addDevice("net", ChSchema.NET, body, "The network device could not be added to the VM");
             }
             case "vm.add-device" -> {
                 requireMethod(put);
@@ -584,8 +653,8 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             Map<String, Object> boot = new LinkedHashMap<>();
             boot.put("event", "boot");
             List<Map<String, Object>> fsEv = new ArrayList<>();
-            for (FsBackend b : fsBackends.values()) {
-                fsEv.add(fsEvent(null, b));
+            for (Map.Entry<String, FsBackend> b : fsBackends.entrySet()) {
+                fsEv.add(fsEvent(null, b.getKey(), b.getValue()));
             }
             boot.put("fs", fsEv);
             List<Map<String, Object>> disks = new ArrayList<>();
@@ -607,13 +676,15 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         return n instanceof ArrayNode a ? a : JSON.createArrayNode();
     }
 
-    private static Map<String, Object> fsEvent(String event, FsBackend b) {
+    /** A virtio-fs entry of the boot/add-fs events: the contract's tag and sharedDir, plus the device id. */
+    private static Map<String, Object> fsEvent(String event, String id, FsBackend b) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (event != null) {
             m.put("event", event);
         }
         m.put("tag", b.tag());
         m.put("sharedDir", b.sharedDir());
+        m.put("id", id);
         return m;
     }
 
@@ -640,6 +711,23 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         if (cpus.get("boot_vcpus").asLong() == 0 || cpus.get("boot_vcpus").asLong() > cpus.get("max_vcpus").asLong()) {
             throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
                     "cpus: boot_vcpus " + cpus.get("boot_vcpus") + " must be 1..max_vcpus (" + cpus.get("max_vcpus") + ")");
+        }
+        JsonNode topo = cpus.get("topology");
+        if (topo != null) {
+            long product = 1;
+            for (String part : List.of("threads_per_core", "cores_per_die", "dies_per_package", "packages")) {
+                long v = topo.get(part).asLong();
+                if (v == 0) {
+                    throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
+                            "cpus.topology." + part + " is 0");
+                }
+                product *= v;
+            }
+            if (product != cpus.get("max_vcpus").asLong()) {
+                throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
+                        "cpus.topology: threads_per_core * cores_per_die * dies_per_package * packages = " + product
+                                + " but max_vcpus is " + cpus.get("max_vcpus").asLong());
+            }
         }
         boolean shared = cfg.get("memory").get("shared").asBoolean() || cfg.get("memory").get("hugepages").asBoolean();
         boolean vhostUser = arr("fs").size() > 0;
@@ -669,6 +757,12 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             if (!d.get("vhost_user").asBoolean() && !d.hasNonNull("path")) {
                 throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
                         "disks: path is required unless vhost_user is set");
+            }
+        }
+        for (JsonNode n : arr("net")) {
+            if (n.has("fds")) {
+                throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
+                        "net: 'fds' need the tap descriptors passed as SCM_RIGHTS, which the testbed does not support; use 'tap'");
             }
         }
     }
@@ -894,6 +988,10 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
                     "disks: path is required unless vhost_user is set");
         }
+        if (list.equals("net") && d.has("fds")) {
+            throw ApiError.of(400, "Error from API", what,
+                    "net: 'fds' need the tap descriptors passed as SCM_RIGHTS, which the testbed does not support; use 'tap'");
+        }
         if (!booted) {
             ArrayNode a = config.get(list) instanceof ArrayNode x ? x : config.putArray(list);
             a.add(d);
@@ -901,7 +999,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         }
         String pathField = switch (list) {
             case "pmem" -> "file";
-            case "fs" -> null;
+            case "fs", "net" -> null;
             default -> "path";
         };
         if (pathField != null && d.hasNonNull(pathField) && !Files.exists(Path.of(d.get(pathField).asText()))) {
@@ -913,6 +1011,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             case "disks" -> "_disk";
             case "fs" -> "_fs";
             case "pmem" -> "_pmem";
+            case "net" -> "_net";
             default -> "_vfio";
         };
         String id = d.hasNonNull("id") ? d.get("id").asText() : nextId(prefix);
@@ -941,7 +1040,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         if (backend != null) {
             fsBackends.put(id, backend);
             if (guest != null) {
-                guest.send(fsEvent("add-fs", backend));
+                guest.send(fsEvent("add-fs", id, backend));
             }
         } else if (list.equals("disks") && guest != null) {
             guest.send(diskEvent("add-disk", dev, d));
@@ -1017,22 +1116,23 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         } finally {
             vmm.unlock();
         }
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // best effort
-        }
-        for (SocketChannel c : connections) {
+        if (server != null) {
             try {
-                c.close();
+                server.close();
             } catch (IOException ignored) {
                 // best effort
             }
+            try {
+                Files.deleteIfExists(apiSocket);
+            } catch (IOException ignored) {
+                // best effort
+            }
+        } else {
+            RawSocket.shutdown(listenFd);
+            RawSocket.close(listenFd);
         }
-        try {
-            Files.deleteIfExists(apiSocket);
-        } catch (IOException ignored) {
-            // best effort
+        for (Conn c : connections) {
+            c.close();
         }
         log.log("ch", "exit", Map.of());
         log.close();

@@ -48,6 +48,7 @@ public final class GuestLink implements AutoCloseable {
     private final Process process;
     private final SocketChannel control;
     private final TestbedLog log;
+    private volatile boolean stopping;
 
     private GuestLink(Process process, SocketChannel control, TestbedLog log) {
         this.process = process;
@@ -66,6 +67,14 @@ public final class GuestLink implements AutoCloseable {
         if (override == null || override.isBlank()) {
             override = System.getenv(GUEST_CMD_ENV);
         }
+        return commandPrefix(override);
+    }
+
+    /**
+     * @param override a whitespace-separated command prefix, or null/blank for the default
+     * @return the command prefix
+     */
+    static List<String> commandPrefix(String override) {
         if (override != null && !override.isBlank()) {
             return List.of(override.trim().split("\\s+"));
         }
@@ -121,6 +130,12 @@ public final class GuestLink implements AutoCloseable {
                     c.connect(UnixDomainSocketAddress.of(controlSock));
                     GuestLink link = new GuestLink(p, c, log);
                     Thread.ofVirtual().name("ch-guest-control-reader").start(link::drain);
+                    p.onExit().thenAccept(done -> {
+                        if (!link.stopping) {
+                            log.log("ch", "guest-exited", Map.of("pid", done.pid(), "exit", done.exitValue(),
+                                    "expected", false));
+                        }
+                    });
                     log.log("ch", "guest-started", Map.of("pid", p.pid()));
                     return link;
                 } catch (IOException notYet) {
@@ -191,6 +206,7 @@ public final class GuestLink implements AutoCloseable {
      * @param grace how long the guest may take to shut down by itself
      */
     public void stop(Duration grace) {
+        stopping = true;
         if (process.isAlive()) {
             send(Map.of("event", "shutdown"));
         }

@@ -54,6 +54,20 @@ public final class MiniHttp {
      * @throws IOException on I/O failure or a truncated request
      */
     public static Request read(InputStream in) throws IOException {
+        return read(in, null);
+    }
+
+    /**
+     * Reads one request, answering {@code Expect: 100-continue} (as curl sends for larger bodies) on
+     * {@code out} before reading the body.
+     *
+     * @param in  the connection's input
+     * @param out the connection's output, or null to ignore {@code Expect}
+     * @return the request, or null at a clean end of stream before any byte
+     * @throws BadRequest when the bytes are not an HTTP/1.x request this server frames
+     * @throws IOException on I/O failure or a truncated request
+     */
+    public static Request read(InputStream in, OutputStream out) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         byte[] last = new byte[4];
         while (true) {
@@ -108,6 +122,10 @@ public final class MiniHttp {
             if (length < 0 || length > MAX_BODY) {
                 throw new BadRequest("bad Content-Length '" + cl + "'");
             }
+        }
+        if (out != null && length > 0 && "100-continue".equalsIgnoreCase(headers.getOrDefault("expect", ""))) {
+            out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
         }
         byte[] body = in.readNBytes(length);
         if (body.length != length) {

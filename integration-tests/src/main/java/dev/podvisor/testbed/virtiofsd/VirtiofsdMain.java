@@ -1,5 +1,7 @@
 package dev.podvisor.testbed.virtiofsd;
 
+import dev.podvisor.testbed.ch.RawSocket;
+
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -174,22 +176,22 @@ public final class VirtiofsdMain {
 
     private static Conn acceptOnFd(int listenFd) throws IOException {
         info("Waiting for vhost-user socket connection...");
-        int fd = InheritedSocket.accept(listenFd);
-        InheritedSocket.close(listenFd);
+        int fd = RawSocket.accept(listenFd);
+        RawSocket.close(listenFd);
         return new Conn() {
             @Override
             public byte[] read() throws IOException {
-                return InheritedSocket.read(fd, 8192);
+                return RawSocket.read(fd, 8192);
             }
 
             @Override
             public void write(byte[] b) throws IOException {
-                InheritedSocket.write(fd, b);
+                RawSocket.write(fd, b);
             }
 
             @Override
             public void close() {
-                InheritedSocket.close(fd);
+                RawSocket.close(fd);
             }
         };
     }

@@ -27,6 +27,9 @@ class CloudHypervisorMainTest {
         assertEquals("log", rs.seccomp());
         assertEquals(Path.of("/tmp/ch.log"), rs.logFile());
         assertEquals(Path.of("/a.sock"), CloudHypervisorMain.parse(List.of("--api-socket=path=/a.sock")).apiSocket());
+        CloudHypervisorMain.CommandLine fd = CloudHypervisorMain.parse(List.of("--api-socket", "fd=3"));
+        assertEquals(3, fd.apiFd());
+        assertEquals(null, fd.apiSocket());
     }
 
     @Test
@@ -37,9 +40,9 @@ class CloudHypervisorMainTest {
         assertTrue(unknown.getMessage().contains("unexpected argument '--frobnicate'"), unknown.getMessage());
 
         var fd = assertThrows(CloudHypervisorMain.UsageException.class,
-                () -> CloudHypervisorMain.parse(List.of("--api-socket", "fd=3")));
+                () -> CloudHypervisorMain.parse(List.of("--api-socket", "fd=three")));
         assertEquals(1, fd.exitCode());
-        assertTrue(fd.getMessage().contains("fd=3"), fd.getMessage());
+        assertTrue(fd.getMessage().contains("fd=three"), fd.getMessage());
 
         var kernel = assertThrows(CloudHypervisorMain.UsageException.class,
                 () -> CloudHypervisorMain.parse(List.of("--kernel", "/vmlinux")));
@@ -52,6 +55,44 @@ class CloudHypervisorMainTest {
         var noValue = assertThrows(CloudHypervisorMain.UsageException.class,
                 () -> CloudHypervisorMain.parse(List.of("--api-socket")));
         assertEquals(2, noValue.exitCode());
+    }
+
+    private static boolean hasPython3() {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            if (java.nio.file.Files.isExecutable(Path.of(d, "python3"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code --api-socket fd=3}: the parent (a python3 one-liner) binds and listens, the stand-in serves. */
+    @Test
+    void servesAnInheritedApiSocketDescriptor(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(hasPython3(), "python3 creates the inherited socket");
+        Path api = tmp.resolve("api.sock");
+        String py = "import os,socket,sys\n"
+                + "s=socket.socket(socket.AF_UNIX,socket.SOCK_STREAM)\n"
+                + "s.bind(sys.argv[1]); s.listen(8)\n"
+                + "os.dup2(s.fileno(),3); os.set_inheritable(3,True)\n"
+                + "os.execv(sys.argv[2],sys.argv[2:])\n";
+        ProcessBuilder pb = StandIns.builder("cloud-hypervisor", List.of(), tmp.resolve("out"));
+        pb.command().clear();
+        pb.command().addAll(List.of("python3", "-c", py, api.toString(), StandIns.bin("cloud-hypervisor").toString(),
+                "--api-socket", "fd=3", "-v"));
+        Process p = pb.start();
+        try {
+            StandIns.await("API on fd 3", () -> StandIns.accepts(api), p, java.time.Duration.ofSeconds(60));
+            try (ApiClient c = new ApiClient(api)) {
+                assertEquals(200, c.call("GET", "vmm.ping", null).status());
+                assertEquals(404, c.call("GET", "vm.info", null).status());
+                assertEquals(204, c.call("PUT", "vmm.shutdown", null).status());
+            }
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "vmm.shutdown ends the process");
+            assertTrue(java.nio.file.Files.readString(tmp.resolve("testbed.jsonl")).contains("\"apiFd\":3"));
+        } finally {
+            StandIns.kill(p);
+        }
     }
 
     @Test

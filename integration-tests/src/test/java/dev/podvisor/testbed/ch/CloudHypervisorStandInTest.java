@@ -160,6 +160,15 @@ class CloudHypervisorStandInTest {
             assertEquals(400, lowCid.status());
             assertTrue(lowCid.body().contains("vsock.cid"), lowCid.body());
 
+            ApiClient.Reply nullPlain = c.call("PUT", "vm.create",
+                    "{\"payload\":{\"kernel\":\"/k\"},\"memory\":{\"size\":1073741824,\"shared\":null}}");
+            assertEquals(400, nullPlain.status(), "serde refuses null for a plain bool even with a default");
+            assertTrue(nullPlain.body().contains("memory.shared"), nullPlain.body());
+            assertEquals(204, c.call("PUT", "vm.create",
+                    "{\"payload\":{\"kernel\":\"/k\",\"initramfs\":null},\"memory\":{\"size\":1073741824},"
+                            + "\"balloon\":null,\"unknown\":[1,2]}").status(), "null is None for Option fields");
+            assertEquals(204, c.call("PUT", "vm.delete", null).status());
+
             ApiClient.Reply notJson = c.call("PUT", "vm.create", "{payload");
             assertEquals(400, notJson.status());
             assertTrue(notJson.body().contains("Failed to deserialize JSON"), notJson.body());
@@ -275,6 +284,14 @@ class CloudHypervisorStandInTest {
             assertEquals(204, c.call("PUT", "vm.delete", null).status());
             assertEquals(404, c.call("GET", "vm.info", null).status());
 
+            assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},\"cpus\":"
+                    + "{\"boot_vcpus\":1,\"max_vcpus\":4,\"topology\":{\"threads_per_core\":1,\"cores_per_die\":2,"
+                    + "\"dies_per_package\":1,\"packages\":1}}}").status());
+            ApiClient.Reply topo = c.call("PUT", "vm.boot", null);
+            assertEquals(400, topo.status());
+            assertTrue(topo.body().contains("max_vcpus is 4"), topo.body());
+            assertEquals(204, c.call("PUT", "vm.delete", null).status());
+
             assertEquals(204, c.call("PUT", "vm.create", vmConfig(kernel, tmp.resolve("no-rootfs.img"), vfsSock, true)).status());
             ApiClient.Reply noDisk = c.call("PUT", "vm.boot", null);
             assertEquals(500, noDisk.status());
@@ -300,6 +317,57 @@ class CloudHypervisorStandInTest {
             assertEquals("0000:00:01.0", boot.get("disks").get(0).get("bdf").asText(),
                     "with the console off the first disk takes slot 1");
             assertEquals(0, boot.get("fs").size());
+        }
+    }
+
+    @Test
+    void hotPluggedVirtioFsAndItsRemovalEndVirtiofsd() throws Exception {
+        Path kernel = file("vmlinux");
+        Path shared = Files.createDirectory(tmp.resolve("extra"));
+        Path sock = vmDir.resolve("virtiofsd-extra.sock");
+        try (ApiClient c = new ApiClient(api)) {
+            assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},"
+                    + "\"memory\":{\"size\":1073741824,\"shared\":true},\"platform\":{\"num_pci_segments\":2}}").status());
+            assertEquals(204, c.call("PUT", "vm.boot", null).status());
+            awaitGuestEvent("boot", 1);
+            Process vfs = virtiofsd(sock, shared);
+            ApiClient.Reply badSeg = c.call("PUT", "vm.add-fs", "{\"tag\":\"extra\",\"socket\":\"" + sock
+                    + "\",\"pci_segment\":2}");
+            assertEquals(400, badSeg.status());
+            assertTrue(badSeg.body().contains("pci_segment 2"), badSeg.body());
+            ApiClient.Reply add = c.call("PUT", "vm.add-fs", "{\"tag\":\"extra\",\"socket\":\"" + sock
+                    + "\",\"num_queues\":1,\"queue_size\":1024,\"pci_segment\":1}");
+            assertEquals(200, add.status(), add.body());
+            JsonNode info = json(add.body());
+            assertTrue(info.get("id").asText().startsWith("_fs"));
+            assertEquals("0001:00:01.0", info.get("bdf").asText(), "first slot of segment 1");
+            JsonNode ev = awaitGuestEvent("add-fs", 1);
+            assertEquals("extra", ev.get("tag").asText());
+            assertEquals(info.get("id").asText(), ev.get("id").asText());
+            assertEquals(shared.toString(), ev.get("sharedDir").asText());
+            assertTrue(vfs.isAlive());
+            assertEquals(204, c.call("PUT", "vm.remove-device", "{\"id\":\"" + info.get("id").asText() + "\"}").status());
+            assertTrue(vfs.waitFor(30, TimeUnit.SECONDS), "virtiofsd exits when the VMM drops the device");
+        }
+    }
+
+    @Test
+    void netDevicesTakeATapName() throws Exception {
+        Path kernel = file("vmlinux");
+        try (ApiClient c = new ApiClient(api)) {
+            assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},"
+                    + "\"console\":{\"mode\":\"Off\"}}").status());
+            assertEquals(204, c.call("PUT", "vm.add-net", "{\"tap\":\"tap0_kata\",\"mac\":\"02:00:00:00:00:01\"}").status(),
+                    "cold add between create and boot, as Kata does");
+            assertEquals(204, c.call("PUT", "vm.boot", null).status());
+            JsonNode tree = json(c.call("GET", "vm.info", null).body()).get("device_tree");
+            assertEquals("0000:00:01.0", tree.get("_virtio-pci-_net0").get("pci_bdf").asText());
+            ApiClient.Reply hot = c.call("PUT", "vm.add-net", "{\"tap\":\"tap1_kata\"}");
+            assertEquals(200, hot.status(), hot.body());
+            assertTrue(json(hot.body()).get("id").asText().startsWith("_net"));
+            ApiClient.Reply fds = c.call("PUT", "vm.add-net", "{\"fds\":[5]}");
+            assertEquals(400, fds.status());
+            assertTrue(fds.body().contains("SCM_RIGHTS"), fds.body());
         }
     }
 

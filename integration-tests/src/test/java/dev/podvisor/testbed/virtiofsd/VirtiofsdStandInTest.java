@@ -93,6 +93,27 @@ class VirtiofsdStandInTest {
         assertTrue(refused("--shared-dir", "/d").getMessage().contains("--socket-path"));
     }
 
+    /** Connects like a VMM does: retrying while the socket exists but is not listening yet (bind before listen). */
+    private static SocketChannel connect(Path sock, Process p) throws Exception {
+        SocketChannel[] out = new SocketChannel[1];
+        StandIns.await("connect to " + sock, () -> {
+            try {
+                SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    c.connect(UnixDomainSocketAddress.of(sock));
+                    out[0] = c;
+                    return true;
+                } catch (java.io.IOException e) {
+                    c.close();
+                    return false;
+                }
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, p, Duration.ofSeconds(60));
+        return out[0];
+    }
+
     private static String ask(SocketChannel c) throws Exception {
         c.write(ByteBuffer.wrap("SHARED-DIR\n".getBytes(StandardCharsets.US_ASCII)));
         StringBuilder sb = new StringBuilder();
@@ -113,8 +134,7 @@ class VirtiofsdStandInTest {
         processes.add(p);
         StandIns.await("virtiofsd listens (the stale file became a socket)", () -> Files.exists(sock) && !Files.isRegularFile(sock),
                 p, Duration.ofSeconds(60));
-        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            c.connect(UnixDomainSocketAddress.of(sock));
+        try (SocketChannel c = connect(sock, p)) {
             assertEquals(shared.toString(), ask(c));
             assertEquals(shared.toString(), ask(c), "asking again answers again");
             StandIns.await("socket removed after the VMM connected", () -> !Files.exists(sock), p, Duration.ofSeconds(30));
@@ -123,6 +143,43 @@ class VirtiofsdStandInTest {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "exits when the VMM disconnects");
         assertEquals(0, p.exitValue());
         assertTrue(Files.readString(tmp.resolve("out")).contains("Client disconnected"));
+    }
+
+    private static boolean hasPython3() {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            if (Files.isExecutable(Path.of(d, "python3"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code --fd=3} as Kata's Go runtime passes it: the listening socket is created by the parent (here a
+     * python3 one-liner, since the JDK cannot hand a descriptor to a child) and inherited as fd 3.
+     */
+    @Test
+    void servesAnInheritedListeningDescriptor() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(hasPython3(), "python3 creates the inherited socket");
+        Path shared = Files.createDirectory(tmp.resolve("shared"));
+        Path sock = tmp.resolve("inherited.sock");
+        String py = "import os,socket,sys\n"
+                + "s=socket.socket(socket.AF_UNIX,socket.SOCK_STREAM)\n"
+                + "s.bind(sys.argv[1]); s.listen(1)\n"
+                + "os.dup2(s.fileno(),3); os.set_inheritable(3,True)\n"
+                + "os.execv(sys.argv[2],sys.argv[2:])\n";
+        ProcessBuilder pb = StandIns.builder("virtiofsd", List.of(), tmp.resolve("out"));
+        pb.command().clear();
+        pb.command().addAll(List.of("python3", "-c", py, sock.toString(), StandIns.bin("virtiofsd").toString(),
+                "--syslog", "--cache=auto", "--shared-dir=" + shared, "--fd=3", "--thread-pool-size=1",
+                "--announce-submounts"));
+        Process p = pb.start();
+        processes.add(p);
+        try (SocketChannel c = connect(sock, p)) {
+            assertEquals(shared.toString(), ask(c));
+        }
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "exits when the VMM disconnects");
+        assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("out")));
     }
 
     @Test

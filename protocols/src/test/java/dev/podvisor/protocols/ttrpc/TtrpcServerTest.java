@@ -1,7 +1,7 @@
 package dev.podvisor.protocols.ttrpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -451,7 +451,7 @@ class TtrpcServerTest {
             assertEquals("ttrpc: closed", e.getMessage());
             assertTrue(c.isClosed());
             assertEquals(0, s.connectionCount());
-            assertFalse(lastCtx.get() != null, "the handler never ran");
+            assertNull(lastCtx.get(), "the handler never ran");
         }
     }
 

@@ -23,6 +23,7 @@ import java.lang.invoke.VarHandle;
  * ({@code Linker.Option.captureCallState("errno")}), because the JVM itself may clobber {@code errno}
  * before Java code could read it.
  */
+@SuppressWarnings("restricted") // FFM downcalls are this class's purpose; the JVM runs with --enable-native-access
 final class Sys {
 
     private Sys() {
