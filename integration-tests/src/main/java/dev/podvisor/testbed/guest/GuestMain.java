@@ -214,8 +214,8 @@ public final class GuestMain {
             }
             case ControlEvent.AddFs add -> {
                 devices.addFs(add.fs());
-                events.log("control", Map.of("event", "add-fs", "tag", add.fs().tag(),
-                        "sharedDir", add.fs().sharedDir()));
+                events.log("control", Map.of("event", "add-fs", "id", String.valueOf(add.fs().id()),
+                        "tag", add.fs().tag(), "sharedDir", add.fs().sharedDir()));
             }
             case ControlEvent.RemoveDevice remove -> {
                 boolean known = devices.remove(remove.id());
