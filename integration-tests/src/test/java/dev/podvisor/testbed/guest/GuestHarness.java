@@ -90,19 +90,26 @@ final class GuestHarness implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Stops the guest (SIGTERM, then SIGKILL after 60 s) and closes the connections. */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         if (agent != null) {
             agent.close();
         }
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
+        try {
+            if (process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor();
+                }
             }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        } finally {
+            controlChannel.close();
         }
-        controlChannel.close();
     }
 
     /** Connects to a unix socket the guest creates, waiting on the guest process while it is not there. */
