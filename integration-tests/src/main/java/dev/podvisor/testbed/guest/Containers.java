@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +57,8 @@ final class Containers {
     private final GuestEvents events;
     private final String cgroupParent;
     private final Map<String, Container> containers = new ConcurrentHashMap<>();
+    /** Ids whose CreateContainer is in progress. */
+    private final java.util.Set<String> creating = ConcurrentHashMap.newKeySet();
 
     /**
      * @param vmDir    the VM directory (runc state in {@code runc/}, stdio fifos in {@code io/})
@@ -137,9 +138,17 @@ final class Containers {
      */
     void create(String id, com.google.protobuf.Message spec, List<StorageRequest> requests) {
         requireId("container_id", id);
-        if (containers.containsKey(id)) {
+        if (containers.containsKey(id) || !creating.add(id)) {
             throw new IllegalStateException("container " + id + ": already exists");
         }
+        try {
+            createReserved(id, spec, requests);
+        } finally {
+            creating.remove(id);
+        }
+    }
+
+    private void createReserved(String id, com.google.protobuf.Message spec, List<StorageRequest> requests) {
         Map<String, Object> config = OciSpecs.config(spec, root, cgroupParent + "/" + id);
         List<String> taken = storages.add(requests);
         Path bundle = root.host("bundle", GuestRoot.KATA_PREFIX + id);
@@ -174,7 +183,17 @@ final class Containers {
             // nothing was created
         }
         storages.release(taken);
-        deleteTree(bundle);
+        removeBundle(bundle);
+    }
+
+    /** Removes config.json and the bundle directory when empty; never descends into storages below it. */
+    private static void removeBundle(Path bundle) {
+        try {
+            Files.deleteIfExists(bundle.resolve("config.json"));
+            Files.deleteIfExists(bundle);
+        } catch (IOException ignored) {
+            // a storage mount point below the bundle keeps it
+        }
     }
 
     /**
@@ -380,7 +399,7 @@ final class Containers {
             p.abort();
         }
         storages.release(container.storages);
-        deleteTree(container.bundle);
+        removeBundle(container.bundle);
         deleteTree(vmDir.resolve("io").resolve(container.id));
     }
 
@@ -423,16 +442,48 @@ final class Containers {
         }
     }
 
+    /**
+     * Deletes {@code dir} recursively without crossing into other file systems (a mount point below it and
+     * what it holds are left alone); best effort.
+     */
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            Object device = Files.getAttribute(dir, "unix:dev", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult preVisitDirectory(Path d,
+                        java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+                    return device.equals(Files.getAttribute(d, "unix:dev", java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                            ? java.nio.file.FileVisitResult.CONTINUE : java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path f,
+                        java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(f);
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) {
+                    try {
+                        Files.deleteIfExists(d);
+                    } catch (IOException notEmpty) {
+                        // holds a mount point
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
         } catch (IOException | UncheckedIOException ignored) {
-            // best effort (e.g. a mount still busy)
+            // best effort
         }
     }
 

@@ -20,7 +20,7 @@ sealed interface ControlEvent {
     record AddDisk(Devices.Disk disk) implements ControlEvent {
     }
 
-    /** {@code {"event":"add-fs","tag":…,"sharedDir":…}}. */
+    /** {@code {"event":"add-fs","id":…,"tag":…,"sharedDir":…}} ({@code id} optional). */
     record AddFs(Devices.Fs fs) implements ControlEvent {
     }
 
@@ -69,7 +69,9 @@ sealed interface ControlEvent {
     }
 
     private static Devices.Fs fs(JsonNode node) {
-        return new Devices.Fs(text(node, "tag"), text(node, "sharedDir"));
+        JsonNode id = node.get("id");
+        return new Devices.Fs(id == null || id.isNull() ? null : id.asText(), text(node, "tag"),
+                text(node, "sharedDir"));
     }
 
     private static Devices.Disk disk(JsonNode node) {

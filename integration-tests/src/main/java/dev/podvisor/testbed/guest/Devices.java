@@ -14,10 +14,11 @@ final class Devices {
     /**
      * A virtio-fs device.
      *
+     * @param id        the VMM device id ({@code _fs1}), or null when the event did not carry one
      * @param tag       the mount tag ({@code kataShared})
      * @param sharedDir the host directory virtiofsd serves
      */
-    record Fs(String tag, String sharedDir) {
+    record Fs(String id, String tag, String sharedDir) {
     }
 
     /**
@@ -45,9 +46,15 @@ final class Devices {
         }
     }
 
-    /** Removes the device with VMM id {@code id} (a disk id or a virtio-fs tag); returns whether one was known. */
+    /**
+     * Removes the device with VMM id {@code id} (a disk, or a virtio-fs device by its id or, for events
+     * without ids, its tag); returns whether one was known. Mounts already made from it stay, as in a VM.
+     */
     boolean remove(String id) {
-        return disks.remove(id) != null | fs.remove(id) != null;
+        boolean removed = disks.remove(id) != null;
+        removed |= fs.values().removeIf(f -> id.equals(f.id()));
+        removed |= fs.remove(id) != null;
+        return removed;
     }
 
     Optional<Fs> fsByTag(String tag) {

@@ -72,6 +72,7 @@ public final class GuestMain {
     private volatile TtrpcServer server;
     private volatile boolean rootMounted;
     private boolean cleanedUp;
+    private volatile int exitStatus;
 
     GuestMain(Path vmDir, Path control, Path vsockDir) {
         this.vmDir = vmDir.toAbsolutePath();
@@ -157,13 +158,12 @@ public final class GuestMain {
 
     /** Serves the control connection until shutdown; returns the exit status. */
     int run() {
-        Runtime.getRuntime().addShutdownHook(new Thread(this::cleanup, "guest-shutdown"));
-        // SIGTERM is an orderly shutdown with exit status 0 (the JVM's default would be 143)
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> {
-            events.log("control", Map.of("event", "SIGTERM"));
+        // SIGTERM is an orderly shutdown: clean up, then end with this guest's own status (0 unless run()
+        // failed) instead of the JVM's 143; halting inside the hook is what sets that status
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             cleanup();
-            System.exit(0);
-        });
+            Runtime.getRuntime().halt(exitStatus);
+        }, "guest-shutdown"));
         try {
             Linux.setChildSubreaper();
             Files.createDirectories(vmDir);
@@ -196,6 +196,7 @@ public final class GuestMain {
         } catch (IOException | RuntimeException e) {
             System.err.println("guest: " + e);
             events.log("error", Map.of("action", "run", "message", String.valueOf(e.getMessage())));
+            exitStatus = 1;
             cleanup();
             return 1;
         }
@@ -214,8 +215,8 @@ public final class GuestMain {
             }
             case ControlEvent.AddFs add -> {
                 devices.addFs(add.fs());
-                events.log("control", Map.of("event", "add-fs", "tag", add.fs().tag(),
-                        "sharedDir", add.fs().sharedDir()));
+                events.log("control", Map.of("event", "add-fs", "id", String.valueOf(add.fs().id()),
+                        "tag", add.fs().tag(), "sharedDir", add.fs().sharedDir()));
             }
             case ControlEvent.RemoveDevice remove -> {
                 boolean known = devices.remove(remove.id());

@@ -384,7 +384,7 @@ final class StorageManager {
         }
         try {
             if (entry.storage.driver().equals("local")) {
-                deleteTree(entry.hostPath);
+                Containers.deleteTree(entry.hostPath);
             } else if (Files.isDirectory(entry.hostPath, LinkOption.NOFOLLOW_LINKS)) {
                 Files.deleteIfExists(entry.hostPath);
             }
@@ -407,16 +407,6 @@ final class StorageManager {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 
     private static Integer fsgid(List<String> options) {
         for (String option : options) {

@@ -20,11 +20,13 @@ class ControlEventTest {
         ControlEvent boot = ControlEvent.parse(JSON, "{\"event\":\"boot\",\"fs\":[{\"tag\":\"kataShared\","
                 + "\"sharedDir\":\"/s\"}],\"disks\":[{\"id\":\"_disk0\",\"bdf\":\"0000:00:03.0\",\"path\":\"/d.img\","
                 + "\"readonly\":true}],\"log\":\"/vm/testbed.jsonl\"}");
-        assertEquals(new ControlEvent.Boot(List.of(new Devices.Fs("kataShared", "/s")),
+        assertEquals(new ControlEvent.Boot(List.of(new Devices.Fs(null, "kataShared", "/s")),
                 List.of(new Devices.Disk("_disk0", "0000:00:03.0", "/d.img", true)), "/vm/testbed.jsonl"), boot);
         assertEquals(new ControlEvent.AddDisk(new Devices.Disk("_disk1", "0000:00:04.0", null, false)),
                 ControlEvent.parse(JSON, "{\"event\":\"add-disk\",\"id\":\"_disk1\",\"bdf\":\"0000:00:04.0\","
                         + "\"path\":null,\"readonly\":false}"));
+        assertEquals(new ControlEvent.AddFs(new Devices.Fs("_fs2", "extra", "/e")), ControlEvent.parse(JSON,
+                "{\"event\":\"add-fs\",\"id\":\"_fs2\",\"tag\":\"extra\",\"sharedDir\":\"/e\"}"));
         assertEquals(new ControlEvent.RemoveDevice("_disk1"),
                 ControlEvent.parse(JSON, "{\"event\":\"remove-device\",\"id\":\"_disk1\"}"));
         assertEquals(new ControlEvent.Shutdown(), ControlEvent.parse(JSON, "{\"event\":\"shutdown\"}"));
@@ -61,6 +63,9 @@ class ControlEventTest {
         assertEquals(Optional.empty(), devices.diskByPciPath("02/0a"));
         assertEquals(Optional.empty(), devices.awaitDiskByPciPath("0b", Duration.ofMillis(1)));
         assertTrue(devices.remove("_disk0"));
+        devices.addFs(new Devices.Fs("_fs1", "kataShared", "/s"));
+        assertTrue(devices.remove("_fs1"));
+        assertEquals(Optional.empty(), devices.fsByTag("kataShared"));
         assertEquals(Optional.empty(), devices.diskByPciPath("0a"));
     }
 }

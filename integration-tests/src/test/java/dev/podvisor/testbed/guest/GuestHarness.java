@@ -90,19 +90,26 @@ final class GuestHarness implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Stops the guest (SIGTERM, then SIGKILL after 60 s) and closes the connections. */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         if (agent != null) {
             agent.close();
         }
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
+        try {
+            if (process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor();
+                }
             }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        } finally {
+            controlChannel.close();
         }
-        controlChannel.close();
     }
 
     /** Connects to a unix socket the guest creates, waiting on the guest process while it is not there. */
@@ -128,7 +135,7 @@ final class GuestHarness implements AutoCloseable {
         Path bin = Files.createDirectories(rootfs.resolve("bin"));
         Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
         bin.resolve("busybox").toFile().setExecutable(true);
-        for (String applet : List.of("sh", "echo", "cat", "df", "sleep", "stty", "test")) {
+        for (String applet : List.of("sh", "echo", "cat", "df", "sleep", "stty", "test", "stat")) {
             Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
         }
         for (String d : List.of("proc", "dev", "sys", "tmp", "data", "vol")) {

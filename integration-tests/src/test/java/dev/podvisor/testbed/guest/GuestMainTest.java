@@ -15,9 +15,11 @@ import dev.podvisor.protocols.agent.ExecProcessRequest;
 import dev.podvisor.protocols.agent.HealthCheckResponse;
 import dev.podvisor.protocols.agent.LinuxNamespace;
 import dev.podvisor.protocols.agent.Mount;
+import dev.podvisor.protocols.agent.PauseContainerRequest;
 import dev.podvisor.protocols.agent.ReadStreamRequest;
 import dev.podvisor.protocols.agent.ReadStreamResponse;
 import dev.podvisor.protocols.agent.RemoveContainerRequest;
+import dev.podvisor.protocols.agent.ResumeContainerRequest;
 import dev.podvisor.protocols.agent.Root;
 import dev.podvisor.protocols.agent.SignalProcessRequest;
 import dev.podvisor.protocols.agent.Spec;
@@ -167,13 +169,35 @@ class GuestMainTest {
 
     @Test
     @Order(5)
-    void ephemeralSizeTakesEffectOnlyThroughUpdateEphemeralMounts() {
+    void ephemeralLocalBindAndHugetlbStoragesAsTheAgentDoes() {
         String volume = "/run/kata-containers/sandbox/ephemeral/cache";
         Storage storage = Storage.newBuilder().setDriver("ephemeral").setSource("tmpfs").setFstype("tmpfs")
                 .addOptions("size=4194304").setMountPoint(volume).build();
-        createAndStart("eph", List.of("sleep", "1000"), List.of(storage),
-                List.of(Mount.newBuilder().setDestination("/vol").setSource(volume).setType("bind")
+        String local = "/run/kata-containers/sandbox/local/scratch";
+        Storage localDir = Storage.newBuilder().setDriver("local").setSource("local").setFstype("local")
+                .addAllOptions(List.of("mode=0777", "fsgid=1234")).setMountPoint(local).build();
+        String watched = "/run/kata-containers/sandbox/watchable/marker";
+        Storage watchable = Storage.newBuilder().setDriver("watchable-bind").setSource(SHARED + "marker")
+                .setMountPoint(watched).build();
+        Storage huge = Storage.newBuilder().setDriver("ephemeral").setSource("nodev").setFstype("hugetlbfs")
+                .addAllOptions(List.of("pagesize=2097152", "size=4194304"))
+                .setMountPoint("/run/kata-containers/sandbox/ephemeral/huge").build();
+        createAndStart("eph", List.of("sleep", "1000"), List.of(storage, localDir, watchable, huge), List.of(
+                Mount.newBuilder().setDestination("/vol").setSource(volume).setType("bind").addOptions("rbind").build(),
+                Mount.newBuilder().setDestination("/loc").setSource(local).setType("local").addOptions("rbind").build(),
+                Mount.newBuilder().setDestination("/marker").setSource(watched).setType("bind").addOptions("rbind")
+                        .build(),
+                Mount.newBuilder().setDestination("/huge").setSource(huge.getMountPoint()).setType("bind")
                         .addOptions("rbind").build()));
+        assertEquals("2777:1234\n", execOutput("eph", "stat", List.of("stat", "-c", "%a:%g", "/loc")),
+                "local storage: mode plus setgid, group fsgid");
+        assertEquals("seen through virtio-fs\n", execOutput("eph", "cat", List.of("cat", "/marker")));
+        assertTrue(execOutput("eph", "mounts", List.of("cat", "/proc/mounts"))
+                .matches("(?s).* /huge hugetlbfs [^ ]*pagesize=2M,size=4194304.*"), "hugetlbfs with its options");
+        agent.call(AGENT, "PauseContainer", PauseContainerRequest.newBuilder().setContainerId("eph").build(),
+                Empty.parser(), TIMEOUT);
+        agent.call(AGENT, "ResumeContainer", ResumeContainerRequest.newBuilder().setContainerId("eph").build(),
+                Empty.parser(), TIMEOUT);
         long before = dfKilobytes("eph", "df1");
         assertTrue(before > 4096, "created at the default tmpfs size, not 4 MiB: " + before + " KiB");
         agent.call(AGENT, "UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder()
@@ -254,6 +278,7 @@ class GuestMainTest {
         String log = Files.readString(vmDir.resolve("testbed.jsonl"));
         assertTrue(log.contains("\"component\":\"guest\""), log);
         assertTrue(log.contains("\"method\":\"CreateContainer\""), log);
+        assertTrue(log.contains("\"storages\":[{\"driver\":\"virtio-fs\",\"source\":\"kataShared\""), log);
     }
 
     // ---- helpers ----
@@ -315,6 +340,14 @@ class GuestMainTest {
     private void remove(String cid) {
         agent.call(AGENT, "RemoveContainer", RemoveContainerRequest.newBuilder().setContainerId(cid).build(),
                 Empty.parser(), TIMEOUT);
+    }
+
+    private String execOutput(String cid, String execId, List<String> args) {
+        agent.call(AGENT, "ExecProcess", ExecProcessRequest.newBuilder().setContainerId(cid).setExecId(execId)
+                .setProcess(process(args)).build(), Empty.parser(), TIMEOUT);
+        String output = readAll(cid, execId);
+        assertEquals(0, waitProcess(cid, execId), output);
+        return output;
     }
 
     /** Total size in KiB of /vol as {@code df -k} sees it inside container {@code cid} (an exec). */
