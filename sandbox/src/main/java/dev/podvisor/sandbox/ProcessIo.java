@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
  * reports the stream finished; stdin by reading the FIFO and calling {@code WriteStdin}, then
  * {@code CloseStdin} at end of file. With a terminal the agent serves the pty on stdout and stderr is unused.
  *
- * <p>Each copier runs on its own virtual thread. FIFOs are opened read-write ({@code O_RDWR}): opening one
+ * <p>Each copier runs on its own small platform thread, not a virtual one: a FIFO read or write blocks in the
+ * kernel and would pin a virtual thread's carrier (the JDK does not compensate FIFO I/O), and two pinned
+ * carriers stall every RPC of the daemon. FIFOs are opened read-write ({@code O_RDWR}): opening one
  * end-only blocks in {@code open(2)} until the other side shows up, which may be never ({@code ctr run -d}
  * has no stdin writer), and a virtual thread blocked in {@code open(2)} pins its carrier — two of those stall
  * the whole daemon. {@link FileChannel} is used so that closing one wakes a blocked read. {@link #awaitOutput} lets the exit path wait until all output reached the host before
@@ -51,16 +53,16 @@ public final class ProcessIo {
     /** Starts the copiers; call right after the process was started in the guest. */
     public void start() {
         String name = containerId + (execId.isEmpty() ? "" : "/" + execId);
-        Thread.ofVirtual().name("stdout-" + name).start(() -> copyOut(stdio.stdout(), true));
+        copier("stdout-" + name, () -> copyOut(stdio.stdout(), true));
         if (stdio.terminal() || stdio.stderr().isEmpty()) {
             drainUnused(stdio.terminal() ? null : "stderr");
         } else {
-            Thread.ofVirtual().name("stderr-" + name).start(() -> copyOut(stdio.stderr(), false));
+            copier("stderr-" + name, () -> copyOut(stdio.stderr(), false));
         }
         if (stdio.stdin().isEmpty()) {
             stdinDone.countDown();
         } else {
-            Thread.ofVirtual().name("stdin-" + name).start(this::copyIn);
+            copier("stdin-" + name, this::copyIn);
         }
     }
 
@@ -70,7 +72,11 @@ public final class ProcessIo {
             return;
         }
         // stderr not attached on the host: still drain it so the guest process never blocks on a full pipe
-        Thread.ofVirtual().start(() -> copyOut("", false));
+        copier("stderr-drain", () -> copyOut("", false));
+    }
+
+    private static void copier(String name, Runnable body) {
+        Thread.ofPlatform().name(name).daemon().stackSize(256 * 1024).start(body);
     }
 
     /**
