@@ -1,0 +1,62 @@
+package dev.podvisor.it;
+
+import dev.podvisor.it.support.Installed;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A Kata-compatible configuration.toml for one test, pointing at the installed testbed stand-ins, with the
+ * shim's state and share roots inside the test's own directory (so nothing it creates is shared with other
+ * work on the machine).
+ */
+final class TestbedConfig {
+
+    private TestbedConfig() {
+    }
+
+    /**
+     * Writes {@code <dir>/configuration.toml}.
+     *
+     * @param clhOverrides extra {@code [hypervisor.clh]} lines, which replace the default of the same key
+     * @param dialTimeoutSeconds {@code [agent.kata] dial_timeout}
+     */
+    static Path write(Path dir, String clhOverrides, int dialTimeoutSeconds) {
+        Installed installed = Installed.get();
+        Path testbed = installed.prefix().resolve("testbed");
+        StringBuilder clh = new StringBuilder();
+        var defaults = new java.util.LinkedHashMap<String, String>();
+        defaults.put("path", quote(testbed.resolve("bin/cloud-hypervisor")));
+        defaults.put("kernel", quote(testbed.resolve("vmlinux.testbed")));
+        defaults.put("image", quote(testbed.resolve("kata-containers.testbed.img")));
+        defaults.put("virtio_fs_daemon", quote(testbed.resolve("bin/virtiofsd")));
+        defaults.put("shared_fs", "\"virtio-fs\"");
+        defaults.put("default_memory", "2048");
+        defaults.put("default_vcpus", "1");
+        for (String line : clhOverrides.lines().toList()) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                defaults.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+            }
+        }
+        defaults.forEach((key, value) -> clh.append(key).append(" = ").append(value).append('\n'));
+        String toml = "[hypervisor.clh]\n" + clh
+                + "\n[agent.kata]\ndial_timeout = " + dialTimeoutSeconds + "\n"
+                + "\n[podvisor]\nstate_dir = " + quote(dir.resolve("state"))
+                + "\nshared_root = " + quote(dir.resolve("shared")) + "\n";
+        try {
+            Files.createDirectories(dir);
+            Path file = dir.resolve("configuration.toml");
+            Files.writeString(file, toml);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String quote(Path path) {
+        return "\"" + path + "\"";
+    }
+}
