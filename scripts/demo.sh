@@ -42,8 +42,10 @@ ctrd="$work/ctrd"
 suffix="$$-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')"
 id1="podvisor-demo-hello-$suffix"
 id2="podvisor-demo-mounts-$suffix"
-mem="$work/emptydir-memory"
-disk="$work/emptydir-disk"
+# kubelet's layout for a pod's emptyDir volumes: the planner recognises it (and would any subPath of it)
+volumes="$work/pods/pod-$suffix/volumes/kubernetes.io~empty-dir"
+mem="$volumes/cache"     # emptyDir medium: Memory -> kubelet mounts a tmpfs of min(sizeLimit, pod memory)
+disk="$volumes/scratch"  # emptyDir on the node's disk
 # Everything of this run mentions one of these; the leftover check looks for them.
 markers=("$work" "$id1" "$id2")
 started=0
@@ -82,27 +84,28 @@ printf '%s\n' "$out"
 printf '(%d ms for the whole ctr run)\n' $(((t1 - t0) / 1000000))
 
 # --- show_mounts: what Podvisor did with each mount ---------------------------------------------
-# TODO(lead): add `podvisor plan --json` for the container's bundle
-# ($ctrd/state/io.containerd.runtime.v2.task/default/<id>) and print each mount's decision and rule.
-# For now: the Storage objects the agent received in CreateContainer, from the testbed's JSON-lines
-# log (testbed.jsonl in the VM directory), if it can be found while the sandbox runs.
+# The shim logs every decision of its storage planner at create time (the same explanation
+# `podvisor plan` prints); containerd copies the shim's log into its own. The testbed logs what the
+# guest agent received.
 show_mounts() {
   local id="$1" logf found=0
+  echo "the shim's decisions (from its log in $ctrd/containerd.log):"
+  grep -F "container=$id " "$ctrd/containerd.log" | grep -E 'msg="(rootfs|mount) planned"' |
+    sed -E 's/.*msg="rootfs planned".* kind=([^ ]*) host_mount=([^ ]*) rule=([^ ]*) reason=(.*)$/  (rootfs): \1, host mount \2 [\3] \4/;
+            s/.*msg="mount planned".* destination=([^ ]*) source=([^ ]*) kind=([^ ]*) device=([^ ]*) size_bytes=([^ ]*) read_only=([^ ]*) rule=([^ ]*) reason=(.*)$/  \1: \3 [\7] \8/' |
+    grep -vE '^  /(proc|sys|dev|dev/pts|dev/mqueue|run): ' || true
+  echo "what the guest agent received (Storage objects in CreateContainer, from the testbed log):"
   local -a logs=()
   mapfile -t logs < <(find "$work" "/run/podvisor/$id" -name testbed.jsonl -type f 2>/dev/null || true)
   for logf in "${logs[@]}"; do
-    if command -v jq >/dev/null; then
-      # Lines of kind agent carrying a CreateContainer request: print each Storage on one line.
-      jq -c 'select((.kind // "") | test("agent")) | select(tostring | test("CreateContainer"))
-             | [.. | objects | .storages? // empty | .[]] | .[]' "$logf" 2>/dev/null && found=1
-    else
-      grep -F '"agent' "$logf" | grep -F CreateContainer | grep -oE '"storages":\[[^]]*\]' && found=1
-    fi
+    jq -c 'select(.component == "guest") | select(tostring | test("CreateContainer"))
+           | [.. | objects | .storages? // empty | .[]] | .[]
+           | {driver, source, fstype, mountPoint, options}' "$logf" 2>/dev/null | sort -u | sed 's/^/  /' && found=1
   done
-  ((found)) || echo "n/a (no testbed.jsonl with agent CreateContainer storages found)"
+  ((found)) || echo "  n/a (no testbed.jsonl found)"
 }
 
-section "a container with a tmpfs host dir at /data and a disk dir at /disk"
+section "a container with a memory emptyDir at /data and a disk emptyDir at /disk"
 mkdir -p "$mem" "$disk"
 mount -t tmpfs -o size=64m,mode=0777 "podvisor-demo-$suffix" "$mem"
 fstype() { findmnt -n -o FSTYPE -T "$1"; }

@@ -160,11 +160,11 @@ final class ContainerStorage {
 
     /** Logs each decision with its rule and reason (what {@code podvisor plan} prints). */
     private void explain(StoragePlan plan) {
-        log.info("rootfs planned", "container", plan.containerId(), "kind", plan.rootfs().kind(),
+        log.info("rootfs planned", "container", plan.containerId(), "kind", plan.rootfs().kind().wireName(),
                 "host_mount", plan.rootfs().hostMount(), "rule", plan.rootfs().rule(), "reason", plan.rootfs().reason());
         for (MountDecision decision : plan.mounts()) {
             log.info("mount planned", "container", plan.containerId(), "destination", decision.destination(),
-                    "source", decision.source(), "kind", decision.kind(), "device", decision.device(),
+                    "source", decision.source(), "kind", decision.kind().wireName(), "device", decision.device(),
                     "size_bytes", decision.sizeBytes(), "read_only", decision.readOnly(), "rule", decision.rule(),
                     "reason", decision.reason());
         }

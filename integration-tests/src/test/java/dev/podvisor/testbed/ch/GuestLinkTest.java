@@ -18,7 +18,7 @@ class GuestLinkTest {
     @Test
     void defaultCommandIsUnshareWithThisJvmsJavaFlagsAndClassPath() {
         List<String> cmd = GuestLink.commandPrefix(" ");
-        assertEquals(List.of("unshare", "--mount", "--propagation", "private"), cmd.subList(0, 4));
+        assertEquals(List.of("unshare", "--mount", "--propagation", "slave"), cmd.subList(0, 4));
         assertEquals(StandIns.java(), cmd.get(4));
         int cp = cmd.indexOf("-cp");
         assertTrue(cp > 4, cmd.toString());
