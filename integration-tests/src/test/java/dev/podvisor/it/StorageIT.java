@@ -38,6 +38,7 @@ class StorageIT {
     Path disk;
     Path image;
     String loop;
+    String rawLoop;
     Leftovers.Snapshot before;
     final List<String> markers = new ArrayList<>();
 
@@ -53,13 +54,21 @@ class StorageIT {
         image = dir.resolve("volume.img");
         sh("truncate -s 64M " + image + " && mkfs.ext4 -q -F " + image);
         loop = sh("losetup --find --show " + image).trim();
+        sh("truncate -s 8M " + dir.resolve("raw.img"));
+        rawLoop = sh("losetup --find --show " + dir.resolve("raw.img")).trim();
         markers.add(dir.toString());
     }
 
     @AfterEach
     void undoHostConditions() {
-        Commands.run(List.of("sh", "-c", "umount " + memory + "; losetup -d " + loop));
+        Commands.run(List.of("sh", "-c", "umount " + memory + "; losetup -d " + loop + "; losetup -d " + rawLoop));
         Leftovers.assertNothingNewSince(before, markers);
+    }
+
+    private static boolean isEmpty(Path directory) throws java.io.IOException {
+        try (var entries = Files.list(directory)) {
+            return entries.findAny().isEmpty();
+        }
     }
 
     private static String sh(String script) {
@@ -70,7 +79,16 @@ class StorageIT {
 
     @Test
     void eachVolumeLivesWhereThePlannerSays() throws Exception {
-        Path config = TestbedConfig.write(dir.resolve("config"), "", 30);
+        Path configDir = dir.resolve("config");
+        Path config = TestbedConfig.write(configDir, "", 30);
+        // a CSI volume published at kubelet's target path, whose driver recorded the block device for Kata's
+        // direct-volume path (kata-containers: docs/design/direct-blk-device-assignment.md)
+        Path csiTarget = Files.createDirectories(dir.resolve("pods/0f7c-pod/volumes/kubernetes.io~csi/pv-ext4/mount"));
+        Path record = TestbedConfig.directVolumesRoot(configDir).resolve(java.util.Base64.getUrlEncoder()
+                .encodeToString(csiTarget.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Files.createDirectories(record);
+        Files.writeString(record.resolve("mountInfo.json"), "{\"volume-type\": \"directvol\", \"device\": \"" + loop
+                + "\", \"fstype\": \"ext4\", \"options\": [\"bind\", \"rw\"]}");
         try (PrivateContainerd containerd = PrivateContainerd.start(config)) {
             BusyboxImage.importInto(containerd, "default");
             String id = containerd.uniqueId("storage");
@@ -78,17 +96,19 @@ class StorageIT {
             containerd.ctr(Duration.ofSeconds(120), "run", "-d", "--runtime", RUNTIME,
                     "--mount", "type=bind,src=" + memory + ",dst=/cache,options=rbind:rw",
                     "--mount", "type=bind,src=" + disk + ",dst=/scratch,options=rbind:rw",
-                    "--mount", "type=bind,src=" + loop + ",dst=/blk,options=rbind:rw",
+                    "--mount", "type=bind,src=" + csiTarget + ",dst=/blk,options=rbind:rw",
+                    "--mount", "type=bind,src=" + rawLoop + ",dst=/dev/xvdb,options=rbind:ro",
                     BusyboxImage.NAME, id, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done")
                     .requireSuccess();
 
             CommandResult inside = containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "w", id, "sh", "-c",
                     "echo memory > /cache/file && echo disk > /scratch/file && echo block > /blk/file && sync"
-                            + " && df -k /cache | tail -n 1 && grep ' /blk ' /proc/mounts");
+                            + " && df -k /cache | tail -n 1 && grep ' /blk ' /proc/mounts && test -b /dev/xvdb && echo raw-ok");
             assertEquals(0, inside.exitCode(), inside.toString());
             String[] df = inside.stdout().lines().toList().get(0).trim().split("\\s+");
             assertEquals(EMPTYDIR_BYTES / 1024, Long.parseLong(df[1]), "guest tmpfs has the host tmpfs's size: " + inside);
             assertTrue(inside.stdout().contains(" /blk ext4 "), "the block volume is ext4 in the guest: " + inside);
+            assertTrue(inside.stdout().contains("raw-ok"), "a bound block device node stays a device node: " + inside);
 
             // while the container runs: the memory emptyDir's file is guest RAM only, the disk emptyDir's is on
             // the host, and the block device is mounted nowhere on the host
@@ -96,6 +116,8 @@ class StorageIT {
             assertEquals("disk\n", Files.readString(disk.resolve("file")));
             String mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
             assertFalse(mountinfo.contains(" " + loop + " "), "the block volume is never mounted on the host");
+            assertFalse(mountinfo.contains(" " + rawLoop + " "), "the raw block device is never mounted on the host");
+            assertTrue(isEmpty(csiTarget), "the CSI target directory stays empty on the host");
 
             containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
             containerd.ctr(Duration.ofSeconds(60), "task", "delete", id);

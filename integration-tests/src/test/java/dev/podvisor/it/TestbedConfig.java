@@ -45,7 +45,8 @@ final class TestbedConfig {
         String toml = "[hypervisor.clh]\n" + clh
                 + "\n[agent.kata]\ndial_timeout = " + dialTimeoutSeconds + "\n"
                 + "\n[podvisor]\nstate_dir = " + quote(dir.resolve("state"))
-                + "\nshared_root = " + quote(dir.resolve("shared")) + "\n";
+                + "\nshared_root = " + quote(dir.resolve("shared"))
+                + "\ndirect_volumes_root = " + quote(directVolumesRoot(dir)) + "\n";
         try {
             Files.createDirectories(dir);
             Path file = dir.resolve("configuration.toml");
@@ -54,6 +55,11 @@ final class TestbedConfig {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The direct-volume registry of a configuration written into {@code dir}. */
+    static Path directVolumesRoot(Path dir) {
+        return dir.resolve("direct-volumes");
     }
 
     static String quote(Path path) {

@@ -220,7 +220,7 @@ final class StorageManager {
     }
 
     private void bindMount(Path source, Path target, MountOptions options) {
-        boolean file = Files.isRegularFile(source);
+        boolean file = !Files.isDirectory(source); // files and device nodes get a file mount point
         mkdirs(file ? target.getParent() : target);
         if (file && !Files.exists(target)) {
             try {
@@ -314,8 +314,14 @@ final class StorageManager {
                 Commands.check(List.of("mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-m", "0", "-i", "163840",
                         "-I", "128", device));
             }
-            mkdirs(target);
             MountOptions options = MountOptions.parse(storage.options());
+            if (storage.fstype().equals("bind")) {
+                // a raw block device (Kata Go's fstype "bind"): the agent binds the device node itself onto a
+                // file mount point, and the container sees the node, as with runc
+                bindMount(Path.of(device), target, options);
+                return new Entry(storage, target, true, disk.id());
+            }
+            mkdirs(target);
             Linux.mount(device, target.toString(), storage.fstype(), options.flags(), options.data());
             if (storage.fsGroup() != null) {
                 setGroup(target, storage.fsGroup());
