@@ -161,6 +161,13 @@ class CtrRunIT {
                 "head", "-n", "1");
         assertEquals("to the exec\n", execStdin.stdout(), execStdin.toString());
 
+        containerd.ctr("task", "pause", id).requireSuccess();
+        assertEquals("PAUSED", awaitStatus(id, "PAUSED"));
+        containerd.ctr("task", "resume", id).requireSuccess();
+        assertEquals("RUNNING", awaitStatus(id, "RUNNING"));
+        assertEquals("after resume\n", containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "e3", id,
+                "echo", "after resume").stdout());
+
         containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
         assertEquals("STOPPED", awaitStatus(id, "STOPPED"));
         CommandResult deleted = containerd.ctr("task", "delete", id);
@@ -223,6 +230,23 @@ class CtrRunIT {
         assertTrue(result.stderr().contains(bundle.resolve("config.json") + ": not valid JSON"), result.toString());
         assertEquals("", result.stdout());
         assertFalse(Files.exists(bundle.resolve("address")), "no address is written");
+    }
+
+    @Test
+    void deleteIsIdempotentAndAnswersADeleteResponse(@TempDir Path bundle) throws Exception {
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\"}");
+        markers.add(bundle.toString());
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            var process = new ProcessBuilder(Installed.get().shimLauncher().toString(), "-namespace", "default",
+                    "-address", "/run/podvisor-test-none.sock", "-publish-binary", "/usr/bin/containerd",
+                    "-id", "gone", "-bundle", bundle.toString(), "delete").directory(bundle.toFile())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            byte[] stdout = process.getInputStream().readAllBytes();
+            assertEquals(0, process.waitFor(), "delete attempt " + attempt);
+            var response = dev.podvisor.protocols.containerd.task.v2.DeleteResponse.parseFrom(stdout);
+            assertEquals(137, response.getExitStatus(), "delete attempt " + attempt);
+            assertTrue(response.getExitedAt().getSeconds() > 0, "delete attempt " + attempt);
+        }
     }
 
     @Test
