@@ -20,18 +20,4 @@ public enum EmptyDirMode {
     public String configName() {
         return configName;
     }
-
-    /**
-     * Parses the configuration value.
-     *
-     * @throws IllegalArgumentException naming the value when it is neither {@code shared-fs} nor {@code block-plain}
-     */
-    public static EmptyDirMode fromConfig(String value) {
-        for (EmptyDirMode m : values()) {
-            if (m.configName.equals(value)) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("emptydir_mode '" + value + "': allowed values are 'shared-fs', 'block-plain'");
-    }
 }

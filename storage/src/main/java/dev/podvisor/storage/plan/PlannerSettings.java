@@ -1,7 +1,5 @@
 package dev.podvisor.storage.plan;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,29 +44,6 @@ public record PlannerSettings(
     /** shared-fs emptyDirs, block devices allowed, no extra virtio-fs device, no annotation enabled. */
     public static PlannerSettings defaults() {
         return new PlannerSettings(EmptyDirMode.SHARED_FS, false, Map.of(), List.of());
-    }
-
-    /**
-     * Parses the {@code extra_virtiofs} list of configuration.toml: each entry {@code "<name>:<virtiofsd args>"}, the
-     * arguments split on whitespace.
-     *
-     * @throws IllegalArgumentException naming the entry when it has no {@code name:} prefix or repeats a name
-     */
-    public static Map<String, List<String>> parseExtraVirtiofs(List<String> entries) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        for (String entry : entries) {
-            int colon = entry.indexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("extra_virtiofs entry '" + entry + "': want <name>:<virtiofsd args>");
-            }
-            String name = entry.substring(0, colon).trim();
-            if (out.containsKey(name)) {
-                throw new IllegalArgumentException("extra_virtiofs entry '" + entry + "': device '" + name + "' given twice");
-            }
-            String args = entry.substring(colon + 1).trim();
-            out.put(name, args.isEmpty() ? List.of() : new ArrayList<>(Arrays.asList(args.split("\\s+"))));
-        }
-        return out;
     }
 
     /** Whether {@code io.katacontainers.config.hypervisor.<name>} is enabled by {@link #enableAnnotations}. */

@@ -355,7 +355,7 @@ class StoragePlannerTest {
     }
 
     private static PlannerSettings withFastDevice() {
-        return new PlannerSettings(EmptyDirMode.SHARED_FS, false, PlannerSettings.parseExtraVirtiofs(List.of("fast:-o cache=always")), List.of());
+        return new PlannerSettings(EmptyDirMode.SHARED_FS, false, Map.of("fast", List.of("-o", "cache=always")), List.of());
     }
 
     @Test
@@ -386,7 +386,7 @@ class StoragePlannerTest {
             assertTrue(e.getMessage().contains(PodStorageConfig.SPECIAL_VOLUMES), e.getMessage());
         });
         PlannerSettings two = new PlannerSettings(EmptyDirMode.SHARED_FS, false,
-                PlannerSettings.parseExtraVirtiofs(List.of("fast:-o cache=always", "slow:-o cache=never")), List.of());
+                Map.of("fast", List.of("-o", "cache=always"), "slow", List.of("-o", "cache=never")), List.of());
         PlanException e = assertThrows(PlanException.class, () -> StoragePlanner.plan(input(two,
                 Map.of(PodStorageConfig.SPECIAL_VOLUMES, "fast:/data;slow:/data"), spec(bind("/data", DATA)), List.of()), node().build()));
         assertTrue(e.getMessage().contains("sent to two devices"), e.getMessage());
