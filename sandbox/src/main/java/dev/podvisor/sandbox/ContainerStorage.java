@@ -210,9 +210,41 @@ final class ContainerStorage {
         if (!resized.isEmpty()) {
             agent.updateEphemeralMounts(resized);
             for (Storage storage : resized) {
-                log.info("guest tmpfs sized", "mount_point", storage.getMountPoint(), "options", String.join(",", storage.getOptionsList()));
+                verifySize(agent, storage.getMountPoint(), sizeOf(storage));
             }
         }
+    }
+
+    /**
+     * Checks with {@code GetVolumeStats} that the guest sees the size it was given (tmpfs rounds up to whole
+     * pages). A mismatch is an error: the container would silently get another size than its volume.
+     */
+    private void verifySize(AgentClient agent, String mountPoint, long wantBytes) {
+        long seen;
+        try {
+            seen = agent.volumeTotalBytes(mountPoint);
+        } catch (dev.podvisor.protocols.ttrpc.TtrpcException e) {
+            if (e.code() == dev.podvisor.protocols.ttrpc.Code.UNIMPLEMENTED) {
+                log.warn("guest tmpfs size not checked: the agent has no GetVolumeStats", "mount_point", mountPoint);
+                return;
+            }
+            throw e;
+        }
+        long page = 4096;
+        if (seen >= 0 && (seen < wantBytes || seen > wantBytes + page)) {
+            throw new IllegalStateException("guest tmpfs " + mountPoint + ": wanted " + wantBytes
+                    + " bytes, the guest sees " + seen + " after UpdateEphemeralMounts");
+        }
+        log.info("guest tmpfs sized", "mount_point", mountPoint, "size_bytes", wantBytes, "guest_sees_bytes", seen);
+    }
+
+    private static long sizeOf(Storage resized) {
+        for (String option : resized.getOptionsList()) {
+            if (option.startsWith("size=")) {
+                return Long.parseLong(option.substring("size=".length()));
+            }
+        }
+        throw new IllegalStateException("no size= in " + resized.getOptionsList());
     }
 
     static Storage toAgent(GuestStorage storage) {

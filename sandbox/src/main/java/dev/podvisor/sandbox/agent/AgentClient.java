@@ -25,6 +25,9 @@ import dev.podvisor.protocols.agent.Storage;
 import dev.podvisor.protocols.agent.TtyWinResizeRequest;
 import dev.podvisor.protocols.agent.UpdateContainerRequest;
 import dev.podvisor.protocols.agent.UpdateEphemeralMountsRequest;
+import dev.podvisor.protocols.agent.VolumeStatsRequest;
+import dev.podvisor.protocols.agent.VolumeStatsResponse;
+import dev.podvisor.protocols.agent.VolumeUsage;
 import dev.podvisor.protocols.agent.WaitProcessRequest;
 import dev.podvisor.protocols.agent.WaitProcessResponse;
 import dev.podvisor.protocols.agent.WriteStreamRequest;
@@ -173,6 +176,22 @@ public final class AgentClient implements AutoCloseable {
     public void updateEphemeralMounts(List<Storage> storages) {
         agent("UpdateEphemeralMounts", UpdateEphemeralMountsRequest.newBuilder().addAllStorages(storages).build(),
                 Empty.parser(), requestTimeout);
+    }
+
+    /**
+     * {@code GetVolumeStats}: the capacity the guest sees at {@code guestPath}, in bytes.
+     *
+     * @return the total bytes of the filesystem mounted there (unit BYTES), or -1 when the agent gives none
+     */
+    public long volumeTotalBytes(String guestPath) {
+        VolumeStatsResponse stats = agent("GetVolumeStats", VolumeStatsRequest.newBuilder().setVolumeGuestPath(guestPath)
+                .build(), VolumeStatsResponse.parser(), requestTimeout);
+        for (VolumeUsage usage : stats.getUsageList()) {
+            if (usage.getUnit() == VolumeUsage.Unit.BYTES) {
+                return usage.getTotal();
+            }
+        }
+        return -1;
     }
 
     /** Long-polls the next OOM event; returns the id of the container that hit its memory limit. */
