@@ -94,6 +94,9 @@ show_mounts() {
     sed -E 's/.*msg="rootfs planned".* kind=([^ ]*) host_mount=([^ ]*) rule=([^ ]*) reason=(.*)$/  (rootfs): \1, host mount \2 [\3] \4/;
             s/.*msg="mount planned".* destination=([^ ]*) source=([^ ]*) kind=([^ ]*) device=([^ ]*) size_bytes=([^ ]*) read_only=([^ ]*) rule=([^ ]*) reason=(.*)$/  \1: \3 [\7] \8/' |
     grep -vE '^  /(proc|sys|dev|dev/pts|dev/mqueue|run): ' || true
+  echo "guest tmpfs sizes, applied with UpdateEphemeralMounts and checked with GetVolumeStats:"
+  grep -F 'msg="guest tmpfs sized"' "$ctrd/containerd.log" | grep -F "guest_sees_bytes" |
+    sed -E 's/.* mount_point=([^ ]*) size_bytes=([^ ]*) guest_sees_bytes=([^ ]*).*/  \1: \2 bytes asked, the guest sees \3/' | sort -u || true
   echo "what the guest agent received (Storage objects in CreateContainer, from the testbed log):"
   local -a logs=()
   mapfile -t logs < <(find "$work" "/run/podvisor/$id" -name testbed.jsonl -type f 2>/dev/null || true)
