@@ -30,10 +30,12 @@ CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
 # Lean flags for a JVM per pod (measured with scripts/bench.sh, see docs/decisions/0004-shim-jvm-flags.md):
 # a small heap with a 3 MB young generation, one C1 compiler thread and a small code cache; the JDK's CDS
 # archive mapped without relocation so its pages stay clean and shared between the shims of all pods.
-LEAN_FLAGS="-XX:+UseSerialGC -Xms4m -Xmn3m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
+# -Xms16m: the AOT cache's archived heap objects need room at start. JVM logging is off but for errors on
+# stderr: the shim's stdout is protocol (start prints the address, delete a DeleteResponse).
+LEAN_FLAGS="-XX:+UseSerialGC -Xms16m -Xmn3m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
 -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=12m -XX:-UsePerfData \
 -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:+UseCompactObjectHeaders \
---enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xlog:disable -Xlog:all=error:stderr"
 
 do_apt=1
 do_build=1
@@ -111,7 +113,7 @@ write_file() {
   mv -f "$tmp" "$1"
 }
 
-# write_launcher PATH CLASSPATH_GLOB MAIN_CLASS : an sh launcher that execs Temurin 25 with lean
+# write_launcher PATH CLASSPATH_GLOB MAIN_CLASS [AOT_CACHE] : an sh launcher that execs Temurin 25 with lean
 # flags. It prints nothing itself: the JDK's "Picked up ..." notices are avoided by dropping the
 # option variables (containerd reads the shim's stderr as its error message).
 write_launcher() {
@@ -121,8 +123,26 @@ write_launcher() {
 # two malloc arenas: glibc's default (8 per core) costs megabytes of RSS per JVM for nothing
 export MALLOC_ARENA_MAX=2
 unset JAVA_TOOL_OPTIONS JDK_JAVA_OPTIONS _JAVA_OPTIONS
-exec "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS -cp "$2" $3 "\$@"
+aot=""
+[ -n "${4:-}" ] && [ -f "${4:-}" ] && aot="-XX:AOTCache=${4:-}"
+exec "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS \$aot -cp "$2" $3 "\$@"
 LAUNCHER
+}
+
+# train_aot_cache FILE : the shim's AOT cache (JDK 25 -XX:AOTCacheOutput), trained by a run of
+# dev.podvisor.shim.AotTraining with the launchers' flags and class path, so start, delete and the daemon
+# load their classes from it. Retrained at every install (a cache only fits the jars it was made from);
+# without it the launchers still work, only slower.
+train_aot_cache() {
+  local cache="$1"
+  rm -f "$cache"
+  log "training the shim's AOT cache"
+  # shellcheck disable=SC2086  # LEAN_FLAGS is a list of flags
+  if ! MALLOC_ARENA_MAX=2 "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS -XX:AOTCacheOutput="$cache" \
+    -cp "$prefix/lib/*" dev.podvisor.shim.AotTraining >"$cache.log" 2>&1; then
+    log "AOT training failed (see $cache.log); the launchers run without a cache"
+    rm -f "$cache"
+  fi
 }
 
 install_all() {
@@ -140,8 +160,9 @@ install_all() {
   replace_dir "${shim_libs[@]}" "$shim_jar" "$prefix/lib"
   replace_dir "${it_libs[@]}" "$it_jar" "$prefix/testbed/lib"
 
-  write_launcher "$prefix/bin/containerd-shim-kata-v2" "$prefix/lib/*" "$SHIM_MAIN"
-  write_launcher "$prefix/bin/podvisor" "$prefix/lib/*" "$CLI_MAIN"
+  train_aot_cache "$prefix/lib/shim.aot"
+  write_launcher "$prefix/bin/containerd-shim-kata-v2" "$prefix/lib/*" "$SHIM_MAIN" "$prefix/lib/shim.aot"
+  write_launcher "$prefix/bin/podvisor" "$prefix/lib/*" "$CLI_MAIN" "$prefix/lib/shim.aot"
   # The stand-ins' own launchers find their class path in ../lib (the installed layout).
   local name
   for name in cloud-hypervisor virtiofsd; do

@@ -1,0 +1,137 @@
+package dev.podvisor.shim;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Empty;
+import dev.podvisor.hypervisor.HypervisorSettings;
+import dev.podvisor.hypervisor.VmConfigs;
+import dev.podvisor.hypervisor.clh.ClhJson;
+import dev.podvisor.protocols.containerd.events.ttrpc.v1.ForwardRequest;
+import dev.podvisor.protocols.containerd.task.v2.ConnectRequest;
+import dev.podvisor.protocols.containerd.task.v2.ConnectResponse;
+import dev.podvisor.protocols.containerd.task.v2.DeleteResponse;
+import dev.podvisor.protocols.containerd.task.v2.StateRequest;
+import dev.podvisor.protocols.containerd.task.v2.StateResponse;
+import dev.podvisor.protocols.containerd.types.task.ProcessInfo;
+import dev.podvisor.protocols.ttrpc.TtrpcClient;
+import dev.podvisor.protocols.ttrpc.TtrpcException;
+import dev.podvisor.protocols.ttrpc.TtrpcServer;
+import dev.podvisor.protocols.ttrpc.TtrpcService;
+import dev.podvisor.sandbox.PlanExplain;
+import dev.podvisor.sandbox.agent.OciSpecConverter;
+import dev.podvisor.sandbox.config.ConfigLoader;
+import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.storage.linux.Linux;
+import dev.podvisor.storage.linux.MountInfo;
+import dev.podvisor.storage.plan.PlanJson;
+import dev.podvisor.storage.plan.RootfsMount;
+
+import java.io.ByteArrayOutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The training run for the shim's AOT cache ({@code scripts/setup.sh} runs it with
+ * {@code -XX:AOTCacheOutput}): walks the code paths of {@code start}, {@code delete} and the daemon —
+ * flags, bundle annotations, the Task service over ttrpc, event forwarding, configuration.toml, the storage
+ * planner on the live host, FFM calls, Cloud Hypervisor and agent messages — without a VM or containerd, so
+ * the classes they load come from the cache afterwards. Touches nothing outside its own temp directory.
+ */
+public final class AotTraining {
+
+    private AotTraining() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("podvisor-aot-");
+        try {
+            train(dir);
+        } finally {
+            try (var paths = Files.walk(dir)) {
+                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            }
+        }
+    }
+
+    private static void train(Path dir) throws Exception {
+        ShimFlags flags = ShimFlags.parse(List.of("-namespace", "default", "-address", dir.resolve("c.sock").toString(),
+                "-publish-binary", "/usr/bin/containerd", "-id", "training", "start"));
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        Files.createDirectories(bundle.resolve("rootfs"));
+        Files.writeString(bundle.resolve("config.json"), """
+                {"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
+                 "root": {"path": "rootfs"}, "hostname": "training",
+                 "annotations": {"io.kubernetes.cri.container-type": "sandbox"},
+                 "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+                            {"destination": "/dev/shm", "type": "bind", "source": "/dev/shm", "options": ["rbind"]},
+                            {"destination": "/etc/hostname", "type": "bind", "source": "%s", "options": ["rbind", "ro"]}],
+                 "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}], "resources": {"memory": {"limit": 1}}}}
+                """.formatted(bundle.resolve("config.json")));
+        PodGrouping.classify(flags.id(), BundleFiles.annotations(bundle));
+        ShimAddress.uri(ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id()));
+        new ByteArrayOutputStream().writeBytes(DeleteResponse.newBuilder().setExitStatus(137).build().toByteArray());
+
+        // configuration, planner, FFM, JSON models
+        Path config = dir.resolve("configuration.toml");
+        Files.writeString(config, "[hypervisor.clh]\npath = \"/bin/true\"\nkernel = \"/bin/true\"\n[agent.kata]\ndial_timeout = 1\n"
+                + "[podvisor]\ndirect_volumes_root = \"" + dir.resolve("dv") + "\"\n");
+        ConfigLoader.loadFile(config);
+        var plan = PlanExplain.plan(bundle, List.of(new RootfsMount("overlay", "overlay", List.of("lowerdir=/l"))),
+                Optional.of(config), Map.of(), "training", "training");
+        PlanJson.toJson(plan, false);
+        Linux.statfs("/");
+        MountInfo.read();
+        var settings = HypervisorSettings.kataDefaults(Path.of("/bin/true"), Path.of("/bin/true"), Path.of("/bin/true"), null, Path.of("/bin/true"));
+        ClhJson.mapper().writeValueAsString(VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")));
+        OciSpecConverter.toAgentSpec(new com.fasterxml.jackson.databind.ObjectMapper().readTree(bundle.resolve("config.json").toFile()));
+
+        // the daemon: Task service over ttrpc, events forwarded to a containerd-like Events service
+        Path events = dir.resolve("events.sock");
+        TtrpcServer eventServer = TtrpcServer.builder().service(TtrpcService.builder("containerd.services.events.ttrpc.v1.Events")
+                .unary("Forward", ForwardRequest.parser(), (ctx, request) -> Empty.getDefaultInstance()).build()).build();
+        TaskService tasks = new TaskService(options -> {
+            throw new IllegalStateException("no VM in training");
+        }, new EventPublisher(events.toString(), "default", LogfmtLog.discard()), LogfmtLog.discard(), () -> { });
+        TtrpcServer taskServer = TtrpcServer.builder().requireSameUid(true).service(tasks.definition()).build();
+        try (ServerSocketChannel eventListener = listen(events); ServerSocketChannel taskListener = listen(dir.resolve("task.sock"))) {
+            eventServer.serve(eventListener);
+            taskServer.serve(taskListener);
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(dir.resolve("task.sock")));
+            try (TtrpcClient client = TtrpcClient.over(channel)) {
+                try {
+                    client.call("containerd.task.v2.Task", "State", StateRequest.newBuilder().setId("x").build(),
+                            StateResponse.parser(), Duration.ofSeconds(5));
+                } catch (TtrpcException expected) {
+                    // NOT_FOUND: no container
+                }
+                try {
+                    client.call("containerd.task.v2.Task", "Connect", ConnectRequest.newBuilder().setId("x").build(),
+                            ConnectResponse.parser(), Duration.ofSeconds(5), Map.of("containerd-namespace-ttrpc", "default"));
+                } catch (TtrpcException expected) {
+                    // NOT_FOUND
+                }
+            }
+            tasks.oom("training");
+            Any.pack(ProcessInfo.getDefaultInstance());
+        } finally {
+            taskServer.close();
+            eventServer.close();
+        }
+    }
+
+    private static ServerSocketChannel listen(Path socket) throws java.io.IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.bind(UnixDomainSocketAddress.of(socket));
+        return channel;
+    }
+}
