@@ -137,15 +137,19 @@ class CtrRunIT {
     }
 
     @Test
-    void terminalGivesAPty() {
+    void terminalGivesAPtyThatFollowsTheWindowSize() {
         String id = id("tty");
-        String ctr = String.join(" ", "ctr", "--address", containerd.address().toString(), "run", "--rm", "-t",
-                "--runtime", RUNTIME, IMAGE, id, "tty");
+        // ctr sends the window size (ResizePty) only after Start: the container waits for it to land (busybox
+        // stty exits 0 even when it cannot read a size, so it waits for the value); a lost resize times out
+        String ctr = String.join(" ", "stty rows 40 cols 120;", "ctr", "--address", containerd.address().toString(),
+                "run", "--rm", "-t", "--runtime", RUNTIME, IMAGE, id,
+                "sh -c 'tty; until [ \"$(stty size 2>/dev/null)\" = \"40 120\" ]; do :; done; stty size'");
         // ctr -t needs a terminal on its own stdin: script(1) gives it one
         CommandResult result = Commands.run(List.of("script", "-qec", ctr, "/dev/null"), new byte[0],
                 Duration.ofSeconds(120), java.util.Map.of());
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(result.stdout().contains("/dev/pts/"), result.toString());
+        assertTrue(result.stdout().contains("40 120"), "the guest pty has ctr's window size: " + result);
     }
 
     @Test
