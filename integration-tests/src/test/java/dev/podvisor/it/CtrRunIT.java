@@ -200,6 +200,36 @@ class CtrRunIT {
         assertEquals("two\n", b.join().stdout(), b.join().toString());
     }
 
+    @Test
+    void podContainersShareTheSandboxsShimAndVm() {
+        String pod = id("pod");
+        String app = id("app");
+        String loop = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+        containerd.ctr(Duration.ofSeconds(120), "run", "-d", "--runtime", RUNTIME,
+                "--annotation", "io.kubernetes.cri.container-type=sandbox", "--annotation", "io.kubernetes.cri.sandbox-id=" + pod,
+                IMAGE, pod, "sh", "-c", loop).requireSuccess();
+        containerd.ctr(Duration.ofSeconds(120), "run", "-d", "--runtime", RUNTIME,
+                "--annotation", "io.kubernetes.cri.container-type=container", "--annotation", "io.kubernetes.cri.sandbox-id=" + pod,
+                IMAGE, app, "sh", "-c", loop).requireSuccess();
+        CommandResult inPod = containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "e", app, "echo", "in the pod");
+        assertEquals("in the pod\n", inPod.stdout(), inPod.toString());
+        // one shim daemon (no action argument) and one VM serve both containers
+        long daemons = ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                .filter(c -> c.contains("dev.podvisor.shim.ShimMain") && c.contains(containerd.address().toString())
+                        && !c.endsWith(" start") && !c.endsWith(" delete")).count();
+        assertEquals(1, daemons, "one shim daemon for the pod");
+        long vmms = ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("")
+                .contains(stateDir.resolve(pod) + "/clh-api.sock")).count();
+        assertEquals(1, vmms, "one VM for the pod");
+        assertFalse(Files.exists(stateDir.resolve(app)), "no VM of its own for the pod's container");
+        for (String id : List.of(app, pod)) {
+            containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
+            assertEquals("STOPPED", awaitStatus(id, "STOPPED"));
+            containerd.ctr("task", "delete", id);
+            containerd.ctr("container", "rm", id).requireSuccess();
+        }
+    }
+
     /** Polls {@code ctr task ls} until the task shows {@code status} (60 s at most); returns what it saw. */
     private String awaitStatus(String id, String status) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
