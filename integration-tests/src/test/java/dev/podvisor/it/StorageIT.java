@@ -129,4 +129,35 @@ class StorageIT {
                 new byte[0], Duration.ofSeconds(30), Map.of());
         assertEquals("block\n", onDevice.stdout(), onDevice.toString());
     }
+
+    @Test
+    void anExtraVirtioFsDeviceServesItsSpecialVolumeWithItsOwnVirtiofsd() throws Exception {
+        Path config = TestbedConfig.write(dir.resolve("config"),
+                "extra_virtiofs = [\"fast:--cache=always --thread-pool-size=4\"]", 30);
+        Path source = Files.createDirectories(dir.resolve("fast-source"));
+        Files.writeString(source.resolve("file"), "served by the fast device\n");
+        try (PrivateContainerd containerd = PrivateContainerd.start(config)) {
+            BusyboxImage.importInto(containerd, "default");
+            String id = containerd.uniqueId("fast");
+            markers.add(id);
+            containerd.ctr(Duration.ofSeconds(120), "run", "-d", "--runtime", RUNTIME,
+                    "--annotation", "io.katacontainers.config.runtime.special_volumes=fast:/fastdata",
+                    "--mount", "type=bind,src=" + source + ",dst=/fastdata,options=rbind:ro",
+                    BusyboxImage.NAME, id, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done")
+                    .requireSuccess();
+            CommandResult read = containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "r", id,
+                    "sh", "-c", "cat /fastdata/file; touch /fastdata/new 2>/dev/null && echo writable || echo read-only");
+            assertEquals("served by the fast device\nread-only\n", read.stdout(), read.toString());
+            // the device has its own virtiofsd, with its own cache mode and thread pool
+            List<String> virtiofsds = ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                    .filter(c -> c.contains("virtiofsd-fast.sock")).toList();
+            assertEquals(1, virtiofsds.size(), virtiofsds.toString());
+            assertTrue(virtiofsds.get(0).contains("--cache always") && virtiofsds.get(0).contains("--thread-pool-size=4"),
+                    virtiofsds.get(0));
+            assertFalse(Files.exists(source.resolve("new")));
+            containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id);
+            containerd.ctr("container", "rm", id);
+        }
+    }
 }

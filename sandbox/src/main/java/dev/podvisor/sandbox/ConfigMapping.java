@@ -22,6 +22,17 @@ final class ConfigMapping {
                 clh.enableDebug() || config.runtime().enableDebug(), !clh.disableSeccomp());
     }
 
+    /**
+     * The configuration with the sandbox's {@code io.katacontainers.config.*} annotations applied (Kata's
+     * {@code enable_annotations} gate), except {@code extra_virtiofs}: the storage planner owns that one, because
+     * it checks {@code special_volumes} against the devices it declares.
+     */
+    static PodvisorConfig withAnnotations(PodvisorConfig config, java.util.Map<String, String> annotations) {
+        java.util.Map<String, String> forConfig = new java.util.HashMap<>(annotations);
+        forConfig.remove(dev.podvisor.sandbox.config.ConfigAnnotations.HYPERVISOR_PREFIX + "extra_virtiofs");
+        return dev.podvisor.sandbox.config.ConfigAnnotations.apply(config, forConfig);
+    }
+
     private static Path path(String value) {
         return value == null || value.isEmpty() ? null : Path.of(value);
     }

@@ -86,7 +86,32 @@ final class ContainerStorage {
     /** The directory served for an extra virtio-fs device (prepared on first use). */
     Path sharedDirectory(String device) {
         shares.prepare(device);
+        extraDevices.add(device);
         return shares.sharedDir(device);
+    }
+
+    private final java.util.Set<String> extraDevices = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * The pod's extra virtio-fs devices, from the planner's view of the sandbox container's spec (the
+     * configuration's {@code extra_virtiofs} and the sandbox's {@code extra_virtiofs} annotation), each with its
+     * shared directory prepared: the VM gets them cold-plugged at boot.
+     */
+    List<VirtualMachine.ExtraFsDevice> sandboxDevices(Path bundle) {
+        Path absolute = bundle.toAbsolutePath();
+        OciSpec spec;
+        try {
+            spec = OciSpec.parse(Files.readAllBytes(absolute.resolve("config.json")));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(absolute.resolve("config.json") + ": cannot read: " + e.getMessage());
+        }
+        PlanInput input = new PlanInput(plannerSettings(config), sandboxId, sandboxId, true, spec.annotations(), spec,
+                List.of(), absolute);
+        StoragePlan plan = StoragePlanner.plan(input, new LiveHostFacts(config.podvisor().directVolumesRoot()));
+        return plan.virtioFsDevices().stream()
+                .map(device -> new VirtualMachine.ExtraFsDevice(device.name(), device.virtiofsArgs(),
+                        sharedDirectory(device.name())))
+                .toList();
     }
 
     /** Hot-plugs disks through {@code vm} from now on. */
@@ -140,6 +165,10 @@ final class ContainerStorage {
         HostFacts facts = new LiveHostFacts(config.podvisor().directVolumesRoot());
         StoragePlan plan = StoragePlanner.plan(input, facts);
         explain(plan);
+        // an extra virtio-fs device's rw/ro layout must exist before any share is bound into it
+        for (var device : plan.virtioFsDevices()) {
+            sharedDirectory(device.name());
+        }
         ExecutionRecord record = executor.execute(plan);
         try {
             List<Storage> storages = record.resolve(plan.storages()).stream().map(ContainerStorage::toAgent).toList();
@@ -280,6 +309,9 @@ final class ContainerStorage {
 
     /** Unmounts and removes the sandbox's share directories (after every container was released). */
     void releaseSandbox() {
+        for (String device : extraDevices) {
+            shares.teardown(device);
+        }
         shares.teardown(GuestPaths.KATA_SHARED);
     }
 }

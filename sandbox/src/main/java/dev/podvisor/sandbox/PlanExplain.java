@@ -1,6 +1,5 @@
 package dev.podvisor.sandbox;
 
-import dev.podvisor.sandbox.config.ConfigAnnotations;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.storage.linux.LiveHostFacts;
@@ -47,7 +46,7 @@ public final class PlanExplain {
         }
         PodvisorConfig config = configFile.isPresent() ? ConfigLoader.loadFile(configFile.get())
                 : loadOrDefaults(env);
-        config = ConfigAnnotations.apply(config, spec.annotations());
+        config = ConfigMapping.withAnnotations(config, spec.annotations());
         PlanInput input = new PlanInput(ContainerStorage.plannerSettings(config), sandboxId, containerId,
                 sandboxId.equals(containerId), spec.annotations(), spec, rootfs, absolute);
         return StoragePlanner.plan(input, new LiveHostFacts(config.podvisor().directVolumesRoot()));

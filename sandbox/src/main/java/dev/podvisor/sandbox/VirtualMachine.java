@@ -54,8 +54,28 @@ public final class VirtualMachine {
      *
      * @throws IOException when a process cannot start or the VMM refuses a call; what started is stopped
      */
+    /**
+     * An extra virtio-fs device: its tag, its virtiofsd arguments (they replace {@code virtio_fs_extra_args},
+     * and a {@code --cache} among them replaces {@code virtio_fs_cache}) and the directory it serves.
+     */
+    public record ExtraFsDevice(String tag, List<String> virtiofsdArgs, Path sharedDir) {
+    }
+
+    /** Like {@link #start(HypervisorSettings, Path, Path, List, LogfmtLog)} without extra devices. */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir, LogfmtLog log)
             throws IOException {
+        return start(settings, vmDir, sharedDir, List.of(), log);
+    }
+
+    /**
+     * Starts one virtiofsd per virtio-fs device — {@code kataShared} over {@code sharedDir} and each extra
+     * device over its own directory —, then the VMM, and boots the VM with every device cold-plugged, as Kata
+     * does for {@code kataShared}.
+     *
+     * @throws IOException when a process cannot start or the VMM refuses a call; what started is stopped
+     */
+    public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir,
+                                       List<ExtraFsDevice> extraDevices, LogfmtLog log) throws IOException {
         List<Virtiofsd> virtiofsds = new ArrayList<>();
         CloudHypervisorProcess vmm = null;
         try {
@@ -64,10 +84,18 @@ public final class VirtualMachine {
                     vmDir.resolve("virtiofsd-" + VmConfigs.KATA_SHARED_TAG + ".log")));
             virtiofsds.add(virtiofsd);
             log.info("virtiofsd started", "pid", virtiofsd.pid(), "argv", String.join(" ", virtiofsd.argv()));
+            java.util.Map<String, Path> fsSockets = new java.util.LinkedHashMap<>();
+            fsSockets.put(VmConfigs.KATA_SHARED_TAG, fsSocket);
+            for (ExtraFsDevice device : extraDevices) {
+                Virtiofsd extra = startVirtiofsd(settings, vmDir, device);
+                virtiofsds.add(extra);
+                fsSockets.put(device.tag(), extra.socketPath());
+                log.info("virtiofsd started", "tag", device.tag(), "pid", extra.pid(), "argv", String.join(" ", extra.argv()));
+            }
             vmm = CloudHypervisorProcess.start(CloudHypervisorProcess.Options.forSandbox(settings, vmDir));
             log.info("cloud-hypervisor started", "pid", vmm.pid(), "argv", String.join(" ", vmm.argv()));
             CloudHypervisorClient api = vmm.client();
-            api.createVm(VmConfigs.forSandbox(settings, vmDir, fsSocket));
+            api.createVm(VmConfigs.forSandbox(settings, vmDir, fsSockets));
             api.bootVm();
             log.info("vm booted", "state", api.info().state());
             return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds), log);
@@ -86,15 +114,13 @@ public final class VirtualMachine {
      * {@code vm.add-fs}, tag = {@code name}.
      */
     public void addVirtiofsDevice(String name, List<String> virtiofsdArgs, Path sharedDir) {
-        Path socket = VmConfigs.virtiofsdSocket(vmDir, name);
         Virtiofsd virtiofsd = null;
         try {
-            Virtiofsd.Options defaults = Virtiofsd.Options.of(settings, socket, sharedDir, vmDir.resolve("virtiofsd-" + name + ".log"));
-            virtiofsd = Virtiofsd.start(new Virtiofsd.Options(defaults.binary(), socket, sharedDir, defaults.cache(),
-                    virtiofsdArgs, defaults.outputFile(), defaults.startTimeout()));
+            virtiofsd = startVirtiofsd(settings, vmDir, new ExtraFsDevice(name, virtiofsdArgs, sharedDir));
             virtiofsds.add(virtiofsd);
-            vmm.client().addFs(dev.podvisor.hypervisor.clh.FsConfig.of(name, socket.toString(), settings.virtioFsQueueSize()));
-            log.info("virtio-fs device added", "tag", name, "pid", virtiofsd.pid(), "argv", String.join(" ", virtiofsd.argv()));
+            vmm.client().addFs(dev.podvisor.hypervisor.clh.FsConfig.of(name, virtiofsd.socketPath().toString(),
+                    settings.virtioFsQueueSize()));
+            log.info("virtio-fs device hot-plugged", "tag", name, "pid", virtiofsd.pid(), "argv", String.join(" ", virtiofsd.argv()));
         } catch (IOException e) {
             if (virtiofsd != null) {
                 virtiofsd.stop(Duration.ofSeconds(2));
@@ -102,6 +128,34 @@ public final class VirtualMachine {
             }
             throw new UncheckedIOException("adding virtio-fs device " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Whether a virtiofsd for {@code tag} runs (the device is attached). */
+    public boolean hasVirtiofsDevice(String tag) {
+        Path socket = VmConfigs.virtiofsdSocket(vmDir, tag);
+        return virtiofsds.stream().anyMatch(v -> v.socketPath().equals(socket));
+    }
+
+    /** A virtiofsd for an extra device: its own arguments, and its own {@code --cache} if it names one. */
+    private static Virtiofsd startVirtiofsd(HypervisorSettings settings, Path vmDir, ExtraFsDevice device) throws IOException {
+        Path socket = VmConfigs.virtiofsdSocket(vmDir, device.tag());
+        Virtiofsd.Options defaults = Virtiofsd.Options.of(settings, socket, device.sharedDir(),
+                vmDir.resolve("virtiofsd-" + device.tag() + ".log"));
+        List<String> args = new ArrayList<>();
+        String cache = defaults.cache();
+        List<String> given = device.virtiofsdArgs();
+        for (int i = 0; i < given.size(); i++) {
+            String arg = given.get(i);
+            if (arg.startsWith("--cache=")) {
+                cache = arg.substring("--cache=".length());
+            } else if (arg.equals("--cache") && i + 1 < given.size()) {
+                cache = given.get(++i);
+            } else {
+                args.add(arg);
+            }
+        }
+        return Virtiofsd.start(new Virtiofsd.Options(defaults.binary(), socket, device.sharedDir(), cache, args,
+                defaults.outputFile(), defaults.startTimeout()));
     }
 
     public long vmmPid() {

@@ -17,7 +17,6 @@ import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
-import dev.podvisor.sandbox.config.ConfigAnnotations;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
@@ -104,7 +103,7 @@ public final class VmSandbox implements PodSandbox {
             undo.push(storage::releaseSandbox);
 
             VirtualMachine vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
-                    storage.sharedDirectory(), log);
+                    storage.sharedDirectory(), storage.sandboxDevices(launch.bundle()), log);
             undo.push(vm::stop);
             state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
             state.save();
@@ -149,7 +148,7 @@ public final class VmSandbox implements PodSandbox {
             }
         }
         PodvisorConfig config = new ConfigLoader().load(configPath, launch.env());
-        config = ConfigAnnotations.apply(config, annotations(launch.bundle()));
+        config = ConfigMapping.withAnnotations(config, annotations(launch.bundle()));
         for (String warning : config.warnings()) {
             launch.log().warn("configuration", "warning", warning);
         }
@@ -210,7 +209,12 @@ public final class VmSandbox implements PodSandbox {
             agent.createContainer(prepared.createRequest());
             storage.resizeEphemeral(agent, prepared.storages(), prepared.plan().storages());
         } catch (RuntimeException e) {
-            storage.release(request.id(), prepared.hostSetup());
+            try {
+                storage.release(request.id(), prepared.hostSetup());
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+                log.error("undoing a failed create left something behind", "container", request.id(), "error", String.valueOf(undo));
+            }
             throw e;
         }
         state = state.withContainer(request.id(), new SandboxState.ContainerState(request.bundle(), prepared.hostSetup()));
@@ -229,7 +233,9 @@ public final class VmSandbox implements PodSandbox {
             return;
         }
         for (var device : first.plan().virtioFsDevices()) {
-            vm.addVirtiofsDevice(device.name(), device.virtiofsArgs(), storage.sharedDirectory(device.name()));
+            if (!vm.hasVirtiofsDevice(device.name())) { // normally cold-plugged at boot already
+                vm.addVirtiofsDevice(device.name(), device.virtiofsArgs(), storage.sharedDirectory(device.name()));
+            }
         }
         List<Storage> sandboxStorages = first.plan().sandboxStorages().stream().map(ContainerStorage::toAgent).toList();
         agent.createSandbox(CreateSandboxRequest.newBuilder()
