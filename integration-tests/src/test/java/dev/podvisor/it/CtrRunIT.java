@@ -165,6 +165,12 @@ class CtrRunIT {
                 "head", "-n", "1");
         assertEquals("to the exec\n", execStdin.stdout(), execStdin.toString());
 
+        // metrics come from the container's cgroup in the guest, as cgroup v1 Metrics
+        CommandResult metrics = containerd.ctr("task", "metrics", id);
+        assertEquals(0, metrics.exitCode(), metrics.toString());
+        assertTrue(metrics.stdout().lines().map(String::strip).anyMatch(l -> l.matches("memory\\.usage_in_bytes\\s+[1-9][0-9]*")), metrics.toString());
+        assertTrue(metrics.stdout().lines().map(String::strip).anyMatch(l -> l.matches("pids\\.current\\s+[1-9][0-9]*")), metrics.toString());
+
         containerd.ctr("task", "pause", id).requireSuccess();
         assertEquals("PAUSED", awaitStatus(id, "PAUSED"));
         containerd.ctr("task", "resume", id).requireSuccess();

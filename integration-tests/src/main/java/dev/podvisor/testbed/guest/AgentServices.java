@@ -172,7 +172,8 @@ final class AgentServices {
         });
         unary(b, "StatsContainer", StatsContainerRequest.parser(), req -> {
             containers.container(req.getContainerId());
-            return StatsContainerResponse.newBuilder().setCgroupStats(CgroupStats.getDefaultInstance()).build();
+            return StatsContainerResponse.newBuilder()
+                    .setCgroupStats(CgroupReader.read(containers.cgroupParent() + "/" + req.getContainerId())).build();
         });
         unary(b, "PauseContainer", PauseContainerRequest.parser(), req -> {
             containers.pause(req.getContainerId(), true);
