@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Copies one guest process's stdio between containerd's FIFOs on the host and the agent's stream calls, as
  * Kata's shim does: stdout/stderr by long-polling {@code ReadStdout}/{@code ReadStderr} until the agent
- * reports the stream finished; stdin by reading the FIFO and calling {@code WriteStdin}, then
+ * reports the stream finished (an OK answer with no data, as kata-agents from 3.27.0 answer and Kata's Go shim
+ * reads it, {@code kata_agent.go readProcessStream}; or an error, as older agents answer); stdin by reading the FIFO and calling {@code WriteStdin}, then
  * {@code CloseStdin} at end of file. With a terminal the agent serves the pty on stdout and stderr is unused.
  *
  * <p>Each copier runs on its own small platform thread, not a virtual one: a FIFO read or write blocks in the
@@ -138,7 +139,12 @@ public final class ProcessIo {
                     }
                     return;
                 }
-                if (out != null && data.length > 0) {
+                if (data.length == 0) {
+                    log.debug("stream finished", "container", containerId, "exec", execId,
+                            "stream", stdout ? "stdout" : "stderr", "reason", "eof");
+                    return;
+                }
+                if (out != null) {
                     ByteBuffer buffer = ByteBuffer.wrap(data);
                     while (buffer.hasRemaining()) {
                         out.write(buffer);

@@ -183,9 +183,7 @@ final class AgentServices {
             containers.pause(req.getContainerId(), false);
             return Empty.getDefaultInstance();
         });
-        unary(b, "WriteStdin", WriteStreamRequest.parser(), req -> WriteStreamResponse.newBuilder()
-                .setLen(containers.process(req.getContainerId(), req.getExecId())
-                        .writeStdin(req.getData().toByteArray())).build());
+        unary(b, "WriteStdin", WriteStreamRequest.parser(), this::writeStdin);
         unary(b, "ReadStdout", ReadStreamRequest.parser(), req -> read(req, true));
         unary(b, "ReadStderr", ReadStreamRequest.parser(), req -> read(req, false));
         unary(b, "CloseStdin", CloseStdinRequest.parser(), req -> {
@@ -253,14 +251,32 @@ final class AgentServices {
         storages.destroyAll();
     }
 
+    /**
+     * ReadStdout/ReadStderr: waits for output; at end of output answers OK with empty {@code data}, on every
+     * later read too, as the kata-agent does since 3.27.0 ({@code rpc.rs do_read_stream}: a 0-byte read is
+     * returned as is; up to 3.26 it failed with "read meet eof"). Kata's Go shim and Podvisor both take an
+     * empty answer as end of stream.
+     */
     private ReadStreamResponse read(ReadStreamRequest req, boolean stdout) throws InterruptedException {
         GuestProcess process = containers.process(req.getContainerId(), req.getExecId());
         byte[] data = (stdout ? process.stdout() : process.stderr()).read(req.getLen());
         if (data == null) {
-            throw new TtrpcException(Code.INTERNAL, (stdout ? "stdout" : "stderr") + " of process "
-                    + req.getContainerId() + "/" + req.getExecId() + ": eof");
+            return ReadStreamResponse.getDefaultInstance(); // end of output: OK with no data
         }
         return ReadStreamResponse.newBuilder().setData(ByteString.copyFrom(data)).build();
+    }
+
+    /**
+     * WriteStdin: writes the bytes; empty {@code data} closes stdin, as the kata-agent does
+     * ({@code rpc.rs do_write_stream}: "EOF of stdin", 3.27.0 and later), answering {@code len} 0.
+     */
+    private WriteStreamResponse writeStdin(WriteStreamRequest req) {
+        GuestProcess process = containers.process(req.getContainerId(), req.getExecId());
+        if (req.getData().isEmpty()) {
+            process.closeStdin();
+            return WriteStreamResponse.newBuilder().setLen(0).build();
+        }
+        return WriteStreamResponse.newBuilder().setLen(process.writeStdin(req.getData().toByteArray())).build();
     }
 
     static List<StorageRequest> requests(List<Storage> storages) {

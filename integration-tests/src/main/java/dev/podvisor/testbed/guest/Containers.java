@@ -331,6 +331,7 @@ final class Containers {
      */
     void exec(String id, String execId, com.google.protobuf.Message process) {
         requireId("exec_id", execId);
+        ProcessNames.requireExecName(id, execId);
         Container container = container(id);
         if (container.execs.containsKey(execId)) {
             throw new IllegalStateException("exec " + execId + " of container " + id + ": already exists");
@@ -354,10 +355,10 @@ final class Containers {
         }
     }
 
-    /** The process {@code execId} of container {@code id} ({@code ""} = init). */
+    /** The process {@code execId} of container {@code id} ({@code ""} or {@code id} = init, see {@link ProcessNames}). */
     GuestProcess process(String id, String execId) {
         Container container = container(id);
-        if (execId == null || execId.isEmpty()) {
+        if (ProcessNames.namesMainProcess(id, execId)) {
             return container.init;
         }
         GuestProcess exec = container.execs.get(execId);

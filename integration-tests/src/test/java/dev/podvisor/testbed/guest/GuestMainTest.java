@@ -85,7 +85,7 @@ class GuestMainTest {
         GuestHarness.run("mount", "--bind", share.toString(), share.toString());
         GuestHarness.run("mount", "--make-shared", share.toString());
         shareMounted = true;
-        for (String cid : List.of("echo", "exit3", "eph", "blk")) {
+        for (String cid : List.of("echo", "exit3", "eph", "blk", "kata")) {
             GuestHarness.rootfs(share.resolve(cid).resolve("rootfs"));
         }
         Path content = Files.createDirectories(dir.resolve("disk-content"));
@@ -261,6 +261,38 @@ class GuestMainTest {
 
     @Test
     @Order(8)
+    void theMainProcessAnswersToTheContainerIdAsExecIdAsWithTheKataAgent() {
+        // Kata's Go shim names the main process with exec_id = container id in every call (kata-agent:
+        // the init process is registered under the container id; "" finds it too)
+        agent.call(AGENT, "CreateContainer", containerRequest("kata", List.of("sh", "-c", "cat; echo done; exec sleep 1000"),
+                List.of(), List.of()).toBuilder().setExecId("kata").build(), Empty.parser(), TIMEOUT);
+        agent.call(AGENT, "StartContainer", StartContainerRequest.newBuilder().setContainerId("kata").build(),
+                Empty.parser(), TIMEOUT);
+        assertEquals(2, agent.call(AGENT, "WriteStdin", WriteStreamRequest.newBuilder().setContainerId("kata")
+                .setExecId("kata").setData(ByteString.copyFromUtf8("x\n")).build(), WriteStreamResponse.parser(),
+                TIMEOUT).getLen());
+        // empty data closes stdin (kata-agent do_write_stream), so cat ends
+        assertEquals(0, agent.call(AGENT, "WriteStdin", WriteStreamRequest.newBuilder().setContainerId("kata")
+                .setExecId("kata").build(), WriteStreamResponse.parser(), TIMEOUT).getLen());
+        TtrpcException duplicate = assertThrows(TtrpcException.class, () -> agent.call(AGENT, "ExecProcess",
+                ExecProcessRequest.newBuilder().setContainerId("kata").setExecId("kata")
+                        .setProcess(process(List.of("true"))).build(), Empty.parser(), TIMEOUT));
+        assertEquals(Code.ALREADY_EXISTS, duplicate.code(), duplicate.getMessage());
+        TtrpcException unknown = assertThrows(TtrpcException.class, () -> agent.call(AGENT, "WaitProcess",
+                WaitProcessRequest.newBuilder().setContainerId("kata").setExecId("nosuchexec").build(),
+                WaitProcessResponse.parser(), TIMEOUT));
+        assertEquals(Code.NOT_FOUND, unknown.code(), unknown.getMessage());
+        agent.call(AGENT, "SignalProcess", SignalProcessRequest.newBuilder().setContainerId("kata").setExecId("kata")
+                .setSignal(9).build(), Empty.parser(), TIMEOUT);
+        assertEquals(137, waitProcess("kata", "kata"));
+        assertEquals(137, waitProcess("kata", ""), "both names reach the same process");
+        assertEquals("x\ndone\n", readAll("kata", "kata"));
+        assertEquals("", readAll("kata", ""), "the stream stays at its end, whichever name asks");
+        remove("kata");
+    }
+
+    @Test
+    @Order(9)
     void shutdownLeavesNothingBehind() throws Exception {
         agent.call(AGENT, "DestroySandbox", DestroySandboxRequest.getDefaultInstance(), Empty.parser(), TIMEOUT);
         guest.send("{\"event\":\"shutdown\"}");
@@ -317,18 +349,17 @@ class GuestMainTest {
         return readAll(cid, execId, "ReadStdout");
     }
 
+    /** Reads a stream to its end: the agent's OK answer with no data (kata-agent 3.27.0 and later). */
     private String readAll(String cid, String execId, String method) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (true) {
-            try {
-                ReadStreamResponse chunk = agent.call(AGENT, method, ReadStreamRequest.newBuilder()
-                        .setContainerId(cid).setExecId(execId).setLen(1024).build(), ReadStreamResponse.parser(),
-                        TIMEOUT);
-                out.writeBytes(chunk.getData().toByteArray());
-            } catch (TtrpcException e) {
-                assertEquals(Code.INTERNAL, e.code(), "end of stream: " + e.getMessage());
+            ReadStreamResponse chunk = agent.call(AGENT, method, ReadStreamRequest.newBuilder()
+                    .setContainerId(cid).setExecId(execId).setLen(1024).build(), ReadStreamResponse.parser(),
+                    TIMEOUT);
+            if (chunk.getData().isEmpty()) {
                 return out.toString(StandardCharsets.UTF_8);
             }
+            out.writeBytes(chunk.getData().toByteArray());
         }
     }
 

@@ -118,7 +118,10 @@ public final class AgentClient implements AutoCloseable {
         return response.getStatus();
     }
 
-    /** Long-polls up to {@code maxBytes} of stdout; throws once the stream is finished and drained. */
+    /**
+     * Long-polls up to {@code maxBytes} of stdout. At end of stream (finished and drained) the agent answers
+     * with no data (kata-agent 3.27.0 and later: the result is empty) or an error (older agents: throws).
+     */
     public byte[] readStdout(String containerId, String execId, int maxBytes) {
         return agent("ReadStdout", readRequest(containerId, execId, maxBytes), ReadStreamResponse.parser(), null)
                 .getData().toByteArray();
