@@ -6,6 +6,12 @@
 PODVISOR_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Where setup.sh installs and where the other scripts look for the installed launchers.
 PODVISOR_PREFIX="${PODVISOR_PREFIX:-/opt/podvisor}"
+# Private prefix for dependencies that must not replace the system's packages (setup.sh fills it).
+PODVISOR_DEPS="${PODVISOR_DEPS:-/opt/podvisor-deps}"
+# containerd 2.x for the integration tests' version matrix: Debian sid's package, unpacked by setup.sh into
+# $PODVISOR_DEPS/containerd-$CONTAINERD2_VERSION (bookworm's own containerd 1.6 stays the system's).
+CONTAINERD2_VERSION=2.1.9
+CONTAINERD2_PREFIX="$PODVISOR_DEPS/containerd-$CONTAINERD2_VERSION"
 # The JDK every launcher and every Maven build uses.
 PODVISOR_JAVA_HOME="${PODVISOR_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 

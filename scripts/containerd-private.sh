@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# A private containerd 1.6 instance living entirely under one directory (see README-containerd-private.md).
+# A private containerd instance (1.6 or 2.x) living entirely under one directory (see README-containerd-private.md).
 #
 #   containerd-private.sh start DIR [--runtime-config TOML] [--shim PATH] [--sandbox-image NAME]
-#                                   [--log-level LEVEL] [--cni]
+#                                   [--log-level LEVEL] [--cni] [--containerd-bin BINDIR] [--dev-log]
 #   containerd-private.sh stop  DIR [--keep]
 #   containerd-private.sh ctr   DIR CTR-ARGS...
 #   containerd-private.sh env   DIR
@@ -12,6 +12,12 @@
 #        and returns once `ctr version` answers. Idempotent: a running instance is left as it is.
 #        --cni: a CNI network for CRI pods: a private bridge (unique name) on a random free 10.x.y.0/24,
 #        host-local IPAM state under DIR, no masquerading; without it, only hostNetwork pods get created.
+#        --containerd-bin: the directory holding containerd, ctr and containerd-shim-runc-v2 (default: the
+#        ones on PATH, Debian's 1.6); 2.x gets a `version = 3` config (CRI under io.containerd.cri.v1.*),
+#        1.x a `version = 2` one. e.g. /opt/podvisor-deps/containerd-2.1.9/usr/bin (scripts/setup.sh).
+#        --dev-log: containerd (and so its shims) runs in its own mount namespace with a private /dev/log
+#        (scripts/with-private-dev-log.sh), served by a discarding datagram reader on DIR/syslog.sock;
+#        for Kata's Go shim, which refuses to start without syslog.
 # stop:  kills every task of every namespace, stops containerd, kills the shims it started (and their
 #        process trees), unmounts everything under DIR and removes DIR (--keep: keep DIR's files).
 #        Exits non-zero if anything is left.
@@ -21,7 +27,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,21p' "$0" >&2; exit 2; }
+usage() { sed -n '2,27p' "$0" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd="$1"
 dir="$2"
@@ -34,6 +40,22 @@ sock="$dir/containerd.sock"
 pidfile="$dir/containerd.pid"
 config="$dir/config.toml"
 envfile="$dir/env"
+binfile="$dir/containerd-bin"
+syslog_sock="$dir/syslog.sock"
+syslog_pid="$dir/syslog.pid"
+
+# bin_dir : where this instance's containerd and ctr are (recorded at start), else the PATH's.
+bin_dir() {
+  if [[ -s "$binfile" ]]; then cat "$binfile"; else dirname "$(command -v containerd || echo /usr/bin/containerd)"; fi
+}
+
+# major_version BINDIR : containerd's major version (1, 2, ...), from `containerd --version`.
+major_version() {
+  local v
+  v="$("$1/containerd" --version)" || die "$1/containerd --version failed"
+  [[ "$v" =~ [\ v]([0-9]+)\.[0-9]+\.[0-9]+ ]] || die "cannot read a version in '$v'"
+  printf '%s\n' "${BASH_REMATCH[1]}"
+}
 
 # instance_pid : the pid of this DIR's containerd if it is running, else nothing (exit 1).
 instance_pid() {
@@ -46,7 +68,7 @@ instance_pid() {
   printf '%s\n' "$pid"
 }
 
-ctr_() { timeout 60 ctr --address "$sock" "$@"; }
+ctr_() { timeout 60 "$(bin_dir)/ctr" --address "$sock" "$@"; }
 
 # alive PID : whether PID exists and is not a zombie (a zombie waits for a parent that may never reap it).
 alive() {
@@ -65,7 +87,7 @@ wait_gone() {
 
 cmd_start() {
   local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
-  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0
+  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 bin="" dev_log=0
   while (($#)); do
     case "$1" in
       --runtime-config) [[ $# -ge 2 ]] || die "--runtime-config needs a file"; runtime_config="$2"; shift ;;
@@ -73,6 +95,8 @@ cmd_start() {
       --sandbox-image) [[ $# -ge 2 ]] || die "--sandbox-image needs a name"; sandbox_image="$2"; shift ;;
       --log-level) [[ $# -ge 2 ]] || die "--log-level needs a level"; level="$2"; shift ;;
       --cni) cni=1 ;;
+      --containerd-bin) [[ $# -ge 2 ]] || die "--containerd-bin needs a directory"; bin="$2"; shift ;;
+      --dev-log) dev_log=1 ;;
       *) die "start: unknown argument '$1'" ;;
     esac
     shift
@@ -85,7 +109,15 @@ cmd_start() {
     runtime_config="$(realpath -- "$runtime_config")"
   fi
   case "$level" in trace|debug|info|warn|error) ;; *) die "--log-level '$level': not one of trace debug info warn error" ;; esac
-  command -v containerd >/dev/null || die "containerd not installed (run scripts/setup.sh)"
+  if [[ -z "$bin" ]]; then
+    command -v containerd >/dev/null || die "containerd not installed (run scripts/setup.sh)"
+    bin="$(dirname "$(command -v containerd)")"
+  fi
+  bin="$(realpath -m -- "$bin")"
+  [[ -x "$bin/containerd" && -x "$bin/ctr" ]] ||
+    die "--containerd-bin '$bin': no containerd and ctr there (containerd 2.x: run scripts/setup.sh)"
+  local major
+  major="$(major_version "$bin")"
   # unix socket paths are limited to 107 bytes; the longest one here is the ttrpc socket.
   ((${#sock} + 6 <= 107)) || die "DIR '$dir' is too long for unix socket paths (max ~95 characters)"
 
@@ -96,6 +128,7 @@ cmd_start() {
   fi
   mkdir -p "$dir/opt/bin" "$dir/root" "$dir/state" "$dir/cni/net.d"
   chmod 0711 "$dir"
+  printf '%s\n' "$bin" >"$binfile"
   if [[ -e "$shim" ]]; then
     ln -sfn "$(realpath -- "$shim")" "$dir/opt/bin/containerd-shim-kata-v2"
   else
@@ -104,51 +137,8 @@ cmd_start() {
 
   if ((cni)) && [[ ! -f "$dir/cni/net.d/10-podvisor.conflist" ]]; then write_cni; fi
 
-  local kata_options=""
-  if [[ -n "$runtime_config" ]]; then
-    kata_options="      [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.kata.options]
-        ConfigPath = \"$runtime_config\""
-  fi
-  cat >"$config.tmp" <<TOML
-# Private containerd instance; generated by scripts/containerd-private.sh.
-version = 2
-root = "$dir/root"
-state = "$dir/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
-
-[grpc]
-  address = "$sock"
-
-[ttrpc]
-  address = "$sock.ttrpc"
-
-[debug]
-  address = "$dir/debug.sock"
-  level = "$level"
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$dir/opt"
-  [plugins."io.containerd.grpc.v1.cri"]
-    sandbox_image = "$sandbox_image"
-    restrict_oom_score_adj = true
-    netns_mounts_under_state_dir = true
-    stream_server_address = "127.0.0.1"
-    stream_server_port = "0"
-    [plugins."io.containerd.grpc.v1.cri".containerd]
-      snapshotter = "overlayfs"
-      default_runtime_name = "runc"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-        runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]
-        runtime_type = "io.containerd.kata.v2"
-        pod_annotations = ["io.podvisor.*", "io.katacontainers.*"]
-$kata_options
-    [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "/usr/lib/cni"
-      conf_dir = "$dir/cni/net.d"
-TOML
+  if ((major >= 2)); then write_config_v3 "$runtime_config" "$sandbox_image" "$level"
+  else write_config_v2 "$runtime_config" "$sandbox_image" "$level"; fi
   mv -f "$config.tmp" "$config"
 
   {
@@ -156,19 +146,25 @@ TOML
     printf 'export CONTAINERD_PRIVATE_DIR=%q\n' "$dir"
     printf 'export CONTAINERD_CONFIG=%q\n' "$config"
     printf 'export CONTAINERD_LOG=%q\n' "$dir/containerd.log"
+    printf 'export CONTAINERD_BIN=%q\n' "$bin"
     if [[ -n "$runtime_config" ]]; then printf 'export KATA_CONF_FILE=%q\n' "$runtime_config"; fi
   } >"$envfile"
 
   # setsid: the daemon must outlive this script and not get the caller's terminal signals.
-  local -a envs=("PATH=$dir/opt/bin:$PATH")
+  # PATH: the shim links first, then this containerd's own containerd-shim-runc-v2.
+  local -a envs=("PATH=$dir/opt/bin:$bin:$PATH") wrap=()
   if [[ -n "$runtime_config" ]]; then envs+=("KATA_CONF_FILE=$runtime_config"); fi
-  setsid env "${envs[@]}" containerd --config "$config" </dev/null >>"$dir/containerd.log" 2>&1 &
+  if ((dev_log)); then
+    start_syslog
+    wrap=(bash "$(dirname "${BASH_SOURCE[0]}")/with-private-dev-log.sh" "$dir/devns" "$syslog_sock" --)
+  fi
+  setsid env "${envs[@]}" "${wrap[@]}" "$bin/containerd" --config "$config" </dev/null >>"$dir/containerd.log" 2>&1 &
   pid=$!
   printf '%s\n' "$pid" >"$pidfile"
 
   local i
   for ((i = 0; i < 400; i++)); do   # up to ~20 s
-    if ctr --address "$sock" version >/dev/null 2>&1; then
+    if "$bin/ctr" --address "$sock" version >/dev/null 2>&1; then
       log "containerd running under $dir (pid $pid, socket $sock)"
       return 0
     fi
@@ -177,6 +173,130 @@ TOML
   done
   tail -n 20 "$dir/containerd.log" >&2
   die "containerd did not answer on $sock within 20 s (log: $dir/containerd.log)"
+}
+
+# kata_options SECTION RUNTIME_CONFIG : the kata runtime's options table (ConfigPath), if there is a config.
+kata_options() {
+  if [[ -n "$2" ]]; then printf '      [%s.containerd.runtimes.kata.options]\n        ConfigPath = "%s"\n' "$1" "$2"; fi
+}
+
+# config_common LEVEL : the sockets, log level and opt dir, the same in config versions 2 and 3.
+config_common() {
+  cat <<TOML
+[grpc]
+  address = "$sock"
+
+[ttrpc]
+  address = "$sock.ttrpc"
+
+[debug]
+  address = "$dir/debug.sock"
+  level = "$1"
+
+[plugins]
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "$dir/opt"
+TOML
+}
+
+# write_config_v2 RUNTIME_CONFIG SANDBOX_IMAGE LEVEL : $config.tmp for containerd 1.x (config version 2).
+write_config_v2() {
+  local cri='plugins."io.containerd.grpc.v1.cri"'
+  cat >"$config.tmp" <<TOML
+# Private containerd instance; generated by scripts/containerd-private.sh.
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
+
+$(config_common "$3")
+  [$cri]
+    sandbox_image = "$2"
+    restrict_oom_score_adj = true
+    netns_mounts_under_state_dir = true
+    stream_server_address = "127.0.0.1"
+    stream_server_port = "0"
+    [$cri.containerd]
+      snapshotter = "overlayfs"
+      default_runtime_name = "runc"
+      [$cri.containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+      [$cri.containerd.runtimes.kata]
+        runtime_type = "io.containerd.kata.v2"
+        pod_annotations = ["io.podvisor.*", "io.katacontainers.*"]
+$(kata_options "$cri" "$1")
+    [$cri.cni]
+      bin_dir = "/usr/lib/cni"
+      conf_dir = "$dir/cni/net.d"
+TOML
+}
+
+# write_config_v3 RUNTIME_CONFIG SANDBOX_IMAGE LEVEL : $config.tmp for containerd 2.x (config version 3):
+# the CRI settings moved to io.containerd.cri.v1.runtime / .images (containerd 2.0's config migration);
+# NRI is off so that no instance creates the machine-wide /var/run/nri/nri.sock.
+write_config_v3() {
+  local rt='plugins."io.containerd.cri.v1.runtime"' img='plugins."io.containerd.cri.v1.images"'
+  cat >"$config.tmp" <<TOML
+# Private containerd instance; generated by scripts/containerd-private.sh.
+version = 3
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.blockfile", "io.containerd.snapshotter.v1.erofs",
+  "io.containerd.nri.v1.nri"]
+
+$(config_common "$3")
+  [plugins."io.containerd.grpc.v1.cri"]
+    stream_server_address = "127.0.0.1"
+    stream_server_port = "0"
+  [$img]
+    snapshotter = "overlayfs"
+    [$img.pinned_images]
+      sandbox = "$2"
+  [$rt]
+    restrict_oom_score_adj = true
+    netns_mounts_under_state_dir = true
+    [$rt.containerd]
+      default_runtime_name = "runc"
+      [$rt.containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+      [$rt.containerd.runtimes.kata]
+        runtime_type = "io.containerd.kata.v2"
+        pod_annotations = ["io.podvisor.*", "io.katacontainers.*"]
+$(kata_options "$rt" "$1")
+    [$rt.cni]
+      bin_dirs = ["/usr/lib/cni"]
+      conf_dir = "$dir/cni/net.d"
+TOML
+}
+
+# start_syslog : a reader on DIR/syslog.sock (unix datagram) that discards what it gets, in the background.
+start_syslog() {
+  rm -f "$syslog_sock"
+  setsid python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    s.recv(65536)
+' "$syslog_sock" </dev/null >/dev/null 2>>"$dir/syslog.err" &
+  printf '%s\n' "$!" >"$syslog_pid"
+  local i
+  for ((i = 0; i < 100; i++)); do [[ -S "$syslog_sock" ]] && return 0; sleep 0.05; done
+  die "the syslog reader did not create $syslog_sock (see $dir/syslog.err)"
+}
+
+# stop_syslog : ends the reader of start_syslog, if it runs.
+stop_syslog() {
+  local pid
+  [[ -s "$syslog_pid" ]] || return 0
+  pid="$(cat "$syslog_pid")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && { tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$syslog_sock"; } 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone "$pid" 5 || log "syslog reader $pid survived SIGTERM"
+  fi
+  rm -f "$syslog_pid" "$syslog_sock"
 }
 
 # write_cni : DIR/cni/net.d/10-podvisor.conflist, a bridge network private to this instance.
@@ -335,6 +455,8 @@ cmd_stop() {
     if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge" || log "cannot delete bridge $bridge"; fi
   fi
 
+  stop_syslog
+
   local left=0
   if [[ -n "$(mounts_under)" ]]; then
     log "mounts left under $dir:"; mounts_under >&2; left=1
@@ -363,7 +485,7 @@ cmd_env() {
 case "$cmd" in
   start) require_root; cmd_start "$@" ;;
   stop) require_root; cmd_stop "$@" ;;
-  ctr) exec ctr --address "$sock" "$@" ;;
+  ctr) exec "$(bin_dir)/ctr" --address "$sock" "$@" ;;
   env) cmd_env ;;
   *) usage ;;
 esac

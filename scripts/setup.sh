@@ -3,7 +3,7 @@
 #
 #   sudo bash scripts/setup.sh [--no-apt] [--no-build] [--no-links] [--prefix DIR]
 #
-#   --no-apt     skip the Debian packages; only build and install
+#   --no-apt     skip the Debian packages (and containerd 2.x); only build and install
 #   --no-build   do not run Maven: install what shim/target and integration-tests/target hold
 #                (used by the integration tests to install the code under test into a temp prefix)
 #   --no-links   do not create the /usr/local/bin symlinks
@@ -17,6 +17,8 @@
 #   DIR/testbed/lib/                 their class path (integration-tests/target/lib/* + its jar)
 #   DIR/testbed/configuration.toml   a Kata-compatible configuration using the stand-ins
 #   /usr/local/bin/{containerd-shim-kata-v2,podvisor} -> DIR/bin/...
+#   /opt/podvisor-deps/containerd-2.1.9/usr/bin/{containerd,ctr,...}  Debian sid's containerd 2.1.9 for the
+#                                    integration tests' containerd matrix (private: the system keeps 1.6)
 # Idempotent: a second run only rebuilds and replaces the installed files.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -70,6 +72,57 @@ install_packages() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# --- containerd 2.x: Debian sid's package, unpacked into a private prefix ---------------------------
+# The system's apt sources are never changed: a private sources list, lists dir and cache under a temp
+# dir, using the mirror the system's own sources name. Idempotent: skipped when the prefix already holds
+# containerd $CONTAINERD2_VERSION.
+
+# debian_mirror : the first Debian archive URI (not debian-security) of the system's apt sources.
+debian_mirror() {
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list /etc/apt/sources.list; do
+    [[ -f "$f" ]] || continue
+    while read -r uri; do
+      if [[ "$uri" =~ ^https?://.*/debian/?$ ]]; then printf '%s\n' "${uri%/}"; return 0; fi
+    done < <(sed -nE -e 's/^URIs:[[:space:]]*//p' -e 's/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p' "$f" | tr ' ' '\n')
+  done
+  return 1
+}
+
+install_containerd2() {
+  local dest="$CONTAINERD2_PREFIX"
+  if [[ -x "$dest/usr/bin/containerd" ]] &&
+    "$dest/usr/bin/containerd" --version 2>/dev/null | grep -qE "[ v]$CONTAINERD2_VERSION([~+ -]|\$)"; then
+    log "containerd $CONTAINERD2_VERSION already in $dest"
+    return
+  fi
+  local mirror work version
+  mirror="$(debian_mirror)" || die "no Debian mirror found in /etc/apt/sources.list.d/* or /etc/apt/sources.list"
+  work="$(mktemp -d /tmp/podvisor-sid.XXXXXX)"
+  chmod 0755 "$work"   # apt downloads as the _apt user
+  # shellcheck disable=SC2064  # expand now: the trap removes this run's temp dir
+  trap "rm -rf -- '$work'" RETURN
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s sid main\n' "$mirror" >"$work/sid.list"
+  local -a opts=(-o "Dir::Etc::sourcelist=$work/sid.list" -o "Dir::Etc::sourceparts=-"
+    -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "Dir::Cache::archives=$work/cache/archives"
+    -o "APT::Get::List-Cleanup=0")
+  log "fetching containerd $CONTAINERD2_VERSION from $mirror sid (private lists in $work)"
+  apt-get "${opts[@]}" update -q >&2
+  version="$(apt-cache "${opts[@]}" madison containerd | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+    grep -E "^(1:)?$CONTAINERD2_VERSION[~+-]" | head -n 1)" ||
+    true
+  [[ -n "$version" ]] || die "sid has no containerd $CONTAINERD2_VERSION (apt-cache madison: $(apt-cache "${opts[@]}" madison containerd | tr '\n' ' '))"
+  (cd "$work" && apt-get "${opts[@]}" download -q "containerd=$version" >&2)
+  mkdir -p "$PODVISOR_DEPS"
+  rm -rf -- "$dest.new.$$"
+  dpkg -x "$work"/containerd_*.deb "$dest.new.$$"
+  "$dest.new.$$/usr/bin/containerd" --version >&2 || die "containerd $version from sid does not run here"
+  rm -rf -- "$dest"
+  mv "$dest.new.$$" "$dest"
+  log "containerd $version unpacked into $dest"
 }
 
 # --- Build ----------------------------------------------------------------------------------------
@@ -206,7 +259,7 @@ TOML
 }
 
 if ((do_apt || do_links)); then require_root; fi
-if ((do_apt)); then install_packages; fi
+if ((do_apt)); then install_packages; install_containerd2; fi
 require_java
 if ((do_build)); then
   command -v mvn >/dev/null || die "mvn not found (run without --no-apt to install maven)"

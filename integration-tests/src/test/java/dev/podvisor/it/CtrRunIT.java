@@ -6,6 +6,7 @@ import dev.podvisor.it.support.Commands;
 import dev.podvisor.it.support.Installed;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
+import dev.podvisor.it.support.Tasks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,15 +28,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The walking skeleton through real containerd (Debian's 1.6) and runc, with the testbed standing in for
- * cloud-hypervisor, virtiofsd and the guest: {@code ctr run --runtime io.containerd.kata.v2} as a user runs it.
+ * The walking skeleton through real containerd (1.6 or 2.1, see {@link dev.podvisor.it.support.ContainerdVersion})
+ * and runc, with the testbed standing in for cloud-hypervisor, virtiofsd and the guest:
+ * {@code ctr run --runtime io.containerd.kata.v2} as a user runs it, the scenarios of {@link CtrScenarios} and
+ * Podvisor's own (pods, bad input).
  * After every test nothing of it is left: no shim, stand-in or runc process, no mount, loop device, socket
  * or state directory. Needs root, containerd and runc (CI has them; {@code scripts/setup.sh} installs them).
  */
-class CtrRunIT {
-
-    static final String RUNTIME = "io.containerd.kata.v2";
-    static final String IMAGE = BusyboxImage.NAME;
+class CtrRunIT extends CtrScenarios {
 
     @TempDir
     static Path classDir;
@@ -77,23 +77,9 @@ class CtrRunIT {
                 "no share directory is left");
     }
 
-    /**
-     * containerd returns from a task delete before the shim daemon has exited (it does not wait for any
-     * shim, runc's included): wait, bounded, for this test's new processes to end on their own.
-     */
+    /** containerd answers a task delete before the shim exited: wait, bounded, for this test's processes. */
     private void awaitExitOfNewProcesses() {
-        Leftovers.Snapshot now = Leftovers.take();
-        for (Leftovers.ProcessEntry process : now.processes()) {
-            if (!before.processes().contains(process) && markers.stream().anyMatch((process.cmdline() + " " + process.ttrpcAddress())::contains)) {
-                ProcessHandle.of(process.pid()).ifPresent(handle -> {
-                    try {
-                        handle.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the assertion that follows
-                    }
-                });
-            }
-        }
+        Tasks.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(15));
     }
 
     private static boolean isEmpty(Path dir) throws IOException {
@@ -102,98 +88,21 @@ class CtrRunIT {
         }
     }
 
-    private String id(String stem) {
+    @Override
+    String id(String stem) {
         String id = containerd.uniqueId(stem);
         markers.add(id);
         return id;
     }
 
-    private CommandResult run(String id, String... command) {
-        List<String> args = new ArrayList<>(List.of("run", "--rm", "--runtime", RUNTIME, IMAGE, id));
-        args.addAll(List.of(command));
-        return containerd.ctr(Duration.ofSeconds(120), args.toArray(String[]::new));
+    @Override
+    PrivateContainerd containerd() {
+        return containerd;
     }
 
-    @Test
-    void echoPrintsHello() {
-        CommandResult result = run(id("hello"), "echo", "hello");
-        assertEquals(0, result.exitCode(), result.toString());
-        assertEquals("hello\n", result.stdout());
-    }
-
-    @Test
-    void exitStatusComesBack() {
-        CommandResult result = run(id("exit"), "sh", "-c", "exit 3");
-        assertEquals(3, result.exitCode(), result.toString());
-    }
-
-    @Test
-    void stdinPipedToTheContainerComesBack() {
-        String id = id("stdin");
-        CommandResult result = containerd.runWithStdin("piped through the VM\n", "run", "--rm", "--runtime", RUNTIME,
-                IMAGE, id, "head", "-n", "1");
-        assertEquals(0, result.exitCode(), result.toString());
-        assertEquals("piped through the VM\n", result.stdout());
-    }
-
-    @Test
-    void terminalGivesAPtyThatFollowsTheWindowSize() {
-        String id = id("tty");
-        // ctr sends the window size (ResizePty) only after Start: the container waits for it to land (busybox
-        // stty exits 0 even when it cannot read a size, so it waits for the value); a lost resize times out
-        String ctr = String.join(" ", "stty rows 40 cols 120;", "ctr", "--address", containerd.address().toString(),
-                "run", "--rm", "-t", "--runtime", RUNTIME, IMAGE, id,
-                "sh -c 'tty; until [ \"$(stty size 2>/dev/null)\" = \"40 120\" ]; do :; done; stty size'");
-        // ctr -t needs a terminal on its own stdin: script(1) gives it one
-        CommandResult result = Commands.run(List.of("script", "-qec", ctr, "/dev/null"), new byte[0],
-                Duration.ofSeconds(120), java.util.Map.of());
-        assertEquals(0, result.exitCode(), result.toString());
-        assertTrue(result.stdout().contains("/dev/pts/"), result.toString());
-        assertTrue(result.stdout().contains("40 120"), "the guest pty has ctr's window size: " + result);
-    }
-
-    @Test
-    void execRunsInTheContainerAndKillEndsIt() {
-        String id = id("exec");
-        containerd.ctr(Duration.ofSeconds(120), "run", "-d", "--runtime", RUNTIME, IMAGE, id,
-                "sh", "-c", "trap 'exit 143' TERM; while true; do sleep 0.2; done").requireSuccess();
-        CommandResult exec = containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "e1", id,
-                "sh", "-c", "echo from-exec; exit 7");
-        assertEquals(7, exec.exitCode(), exec.toString());
-        assertEquals("from-exec\n", exec.stdout());
-        CommandResult execStdin = containerd.runWithStdin("to the exec\n", "task", "exec", "--exec-id", "e2", id,
-                "head", "-n", "1");
-        assertEquals("to the exec\n", execStdin.stdout(), execStdin.toString());
-
-        // metrics come from the container's cgroup in the guest, as cgroup v1 Metrics
-        CommandResult metrics = containerd.ctr("task", "metrics", id);
-        assertEquals(0, metrics.exitCode(), metrics.toString());
-        assertTrue(metrics.stdout().lines().map(String::strip).anyMatch(l -> l.matches("memory\\.usage_in_bytes\\s+[1-9][0-9]*")), metrics.toString());
-        assertTrue(metrics.stdout().lines().map(String::strip).anyMatch(l -> l.matches("pids\\.current\\s+[1-9][0-9]*")), metrics.toString());
-
-        containerd.ctr("task", "pause", id).requireSuccess();
-        assertEquals("PAUSED", awaitStatus(id, "PAUSED"));
-        containerd.ctr("task", "resume", id).requireSuccess();
-        assertEquals("RUNNING", awaitStatus(id, "RUNNING"));
-        assertEquals("after resume\n", containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "e3", id,
-                "echo", "after resume").stdout());
-
-        containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
-        assertEquals("STOPPED", awaitStatus(id, "STOPPED"));
-        CommandResult deleted = containerd.ctr("task", "delete", id);
-        assertTrue(deleted.ok(), deleted.toString());
-        assertTrue(deleted.stderr().contains("exit code 143"), deleted.toString());
-        containerd.ctr("container", "rm", id).requireSuccess();
-    }
-
-    @Test
-    void sigkillEndsTheTaskWith137() {
-        String id = id("kill");
-        CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(() -> run(id, "sleep", "1000"));
-        assertEquals("RUNNING", awaitStatus(id, "RUNNING"));
-        containerd.ctr("task", "kill", "-s", "SIGKILL", id).requireSuccess();
-        CommandResult result = running.join();
-        assertEquals(137, result.exitCode(), result.toString());
+    @Override
+    Duration timeout() {
+        return Duration.ofSeconds(120);
     }
 
     @Test
@@ -236,25 +145,6 @@ class CtrRunIT {
         }
     }
 
-    /** Polls {@code ctr task ls} until the task shows {@code status} (60 s at most); returns what it saw. */
-    private String awaitStatus(String id, String status) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String seen = "";
-        while (System.nanoTime() < deadline) {
-            CommandResult tasks = containerd.ctr("task", "ls");
-            for (String line : tasks.stdout().lines().toList()) {
-                String[] columns = line.trim().split("\\s+");
-                if (columns.length >= 3 && columns[0].equals(id)) {
-                    seen = columns[2];
-                }
-            }
-            if (seen.equals(status)) {
-                return seen;
-            }
-            Thread.onSpinWait();
-        }
-        return seen;
-    }
 
     // ----------------------------------------------------------------------------------------- bad input
 

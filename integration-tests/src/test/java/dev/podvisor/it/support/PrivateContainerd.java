@@ -14,7 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A private containerd 1.6 instance for one test (class), started by {@code scripts/containerd-private.sh} in a
+ * A private containerd instance for one test (class), started by {@code scripts/containerd-private.sh} in a
  * fresh temp dir under {@code /tmp} (short, for unix socket paths). Its CRI plugin declares {@code runc} and
  * {@code kata} (Podvisor, with the given configuration.toml as {@code ConfigPath}); containerd's environment
  * has {@code KATA_CONF_FILE} so that {@code ctr run --runtime io.containerd.kata.v2} finds it too.
@@ -28,6 +28,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * } // stops containerd, kills what is left of its shims, unmounts under its dir, checks for leftovers
  * }</pre>
  *
+ * <p>Which containerd: {@link ContainerdVersion#selected()} (system property {@code podvisor.containerd}, 1.6 by
+ * default, 2.1 for Debian sid's 2.1.9), or {@link Builder#containerd}; {@link #ctr} uses the matching ctr.
+ *
  * <p>{@link #close()} fails (AssertionError) when the script reports a leftover or, with
  * {@link Builder#checkLeftoversOnClose(boolean)} (on by default), when {@link Leftovers} finds a process, mount,
  * loop device or socket naming the instance's dir or an id from {@link #uniqueId}.
@@ -38,13 +41,15 @@ public final class PrivateContainerd implements AutoCloseable {
     public static final Path SHIM_STATE_DIR = Path.of("/run/podvisor");
 
     private final Path dir;
+    private final ContainerdVersion version;
     private final boolean checkLeftovers;
     private final Leftovers.Snapshot atStart;
     private final List<String> markers = new CopyOnWriteArrayList<>();
     private boolean closed;
 
-    private PrivateContainerd(Path dir, boolean checkLeftovers, Leftovers.Snapshot atStart) {
+    private PrivateContainerd(Path dir, ContainerdVersion version, boolean checkLeftovers, Leftovers.Snapshot atStart) {
         this.dir = dir;
+        this.version = version;
         this.checkLeftovers = checkLeftovers;
         this.atStart = atStart;
         markers.add(dir.toString());
@@ -89,8 +94,30 @@ public final class PrivateContainerd implements AutoCloseable {
         private String logLevel;
         private boolean checkLeftoversOnClose = true;
         private boolean cni;
+        private ContainerdVersion version = ContainerdVersion.selected();
+        private boolean devLog;
 
         private Builder() {
+        }
+
+        /**
+         * @param containerd which containerd to run; default {@link ContainerdVersion#selected()}
+         * @return this
+         */
+        public Builder containerd(ContainerdVersion containerd) {
+            this.version = containerd;
+            return this;
+        }
+
+        /**
+         * @param enable whether containerd and its shims get a private {@code /dev/log} (their own mount
+         *               namespace, a discarding syslog socket: the script's {@code --dev-log}); Kata's Go
+         *               shim needs one. Default false
+         * @return this
+         */
+        public Builder devLog(boolean enable) {
+            this.devLog = enable;
+            return this;
         }
 
         /**
@@ -180,8 +207,14 @@ public final class PrivateContainerd implements AutoCloseable {
             if (cni) {
                 cmd.add("--cni");
             }
+            if (version.binDir() != null) {
+                cmd.addAll(List.of("--containerd-bin", version.binDir().toString()));
+            }
+            if (devLog) {
+                cmd.add("--dev-log");
+            }
             CommandResult r = Commands.run(cmd);
-            PrivateContainerd c = new PrivateContainerd(dir, checkLeftoversOnClose, before);
+            PrivateContainerd c = new PrivateContainerd(dir, version, checkLeftoversOnClose, before);
             if (!r.ok()) {
                 String log = c.logText();
                 try {
@@ -198,6 +231,16 @@ public final class PrivateContainerd implements AutoCloseable {
     /** @return the instance's directory (everything of it lives below) */
     public Path dir() {
         return dir;
+    }
+
+    /** @return which containerd this instance runs */
+    public ContainerdVersion version() {
+        return version;
+    }
+
+    /** @return the ctr matching this containerd ({@code ctr} from PATH, or an absolute path) */
+    public String ctrBinary() {
+        return version.ctr();
     }
 
     /** @return the gRPC socket, for {@code ctr --address} or a client */
@@ -297,7 +340,7 @@ public final class PrivateContainerd implements AutoCloseable {
     }
 
     private List<String> ctrCommand(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ctr", "--address", address().toString()));
+        List<String> cmd = new ArrayList<>(List.of(ctrBinary(), "--address", address().toString()));
         cmd.addAll(List.of(args));
         return cmd;
     }
