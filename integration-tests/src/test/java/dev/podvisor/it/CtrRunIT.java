@@ -148,18 +148,38 @@ class CtrRunIT extends CtrScenarios {
 
     // ----------------------------------------------------------------------------------------- bad input
 
+    /** The installed launcher's {@code start} in {@code bundle}, with the arguments containerd passes. */
+    private CommandResult startIn(Path bundle, String id) {
+        markers.add(bundle.toString());
+        return Commands.run(List.of("sh", "-c", "cd " + bundle + " && exec "
+                        + Installed.get().shimLauncher() + " -namespace default -address /run/podvisor-test-none.sock"
+                        + " -publish-binary /usr/bin/containerd -id " + id + " start"),
+                new byte[0], Duration.ofSeconds(60), java.util.Map.of());
+    }
+
     @Test
     void startRefusesABundleWhoseConfigIsNotJson(@TempDir Path bundle) throws IOException {
         Files.writeString(bundle.resolve("config.json"), "{ this is not json");
-        markers.add(bundle.toString());
-        CommandResult result = Commands.run(List.of("sh", "-c", "cd " + bundle + " && exec "
-                        + Installed.get().shimLauncher() + " -namespace default -address /run/podvisor-test-none.sock"
-                        + " -publish-binary /usr/bin/containerd -id badjson start"),
-                new byte[0], Duration.ofSeconds(60), java.util.Map.of());
+        CommandResult result = startIn(bundle, "badjson");
         assertEquals(1, result.exitCode(), result.toString());
         assertTrue(result.stderr().contains(bundle.resolve("config.json") + ": not valid JSON"), result.toString());
         assertEquals("", result.stdout());
         assertFalse(Files.exists(bundle.resolve("address")), "no address is written");
+    }
+
+    @Test
+    void startWithoutConfigJsonAsFromContainerd2sSandboxApiIsANamedRefusal(@TempDir Path bundle) throws IOException {
+        // containerd 2.x, runtime with sandboxer = "shim": the bundle has no config.json (plugins/sandbox/controller.go)
+        CommandResult result = startIn(bundle, "sandboxapi");
+        assertEquals(1, result.exitCode(), result.toString());
+        assertEquals("containerd-shim-kata-v2: sandbox API not supported: bundle " + bundle + " has no config.json,"
+                + " as when containerd 2.x starts a runtime with sandboxer = \"shim\"; configure the kata runtime with"
+                + " sandboxer = \"podsandbox\" (containerd's default)", result.stderr().strip(),
+                "one line naming the cause, no Java exception: " + result);
+        assertEquals("", result.stdout());
+        try (var files = Files.list(bundle)) {
+            assertEquals(List.of(), files.toList(), "nothing written to the bundle");
+        }
     }
 
     @Test

@@ -56,7 +56,7 @@ final class BundleFiles {
                     parser.skipChildren();
                 }
             }
-        } catch (NoSuchFileException e) {
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw new IllegalArgumentException(config + ": no such file");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException(config + ": not valid JSON: " + e.getOriginalMessage());
@@ -80,7 +80,7 @@ final class BundleFiles {
     static Optional<String> read(Path bundle, String name) {
         try {
             return Optional.of(Files.readString(bundle.resolve(name), StandardCharsets.UTF_8).trim());
-        } catch (NoSuchFileException e) {
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             return Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + bundle.resolve(name) + ": " + e.getMessage(), e);

@@ -31,9 +31,25 @@ final class StartCommand {
     private StartCommand() {
     }
 
+    /**
+     * The refusal of a {@code start} whose bundle has no {@code config.json}: that is how containerd 2.x's sandbox
+     * API starts a shim (a runtime with {@code sandboxer = "shim"}: containerd {@code plugins/sandbox/controller.go}
+     * makes the bundle without a spec, starts the shim, then calls the {@code containerd.runtime.sandbox.v1.Sandbox}
+     * ttrpc service, which this shim does not serve). The default {@code sandboxer = "podsandbox"} works with
+     * containerd 1.6 to 2.x.
+     */
+    static String sandboxApiRefusal(Path bundle) {
+        return "sandbox API not supported: bundle " + bundle + " has no config.json, as when containerd 2.x starts a"
+                + " runtime with sandboxer = \"shim\"; configure the kata runtime with sandboxer = \"podsandbox\""
+                + " (containerd's default)";
+    }
+
     static int run(ShimFlags flags, Map<String, String> env, Path bundle, PrintStream stdout) {
         if (flags.address().isEmpty()) {
             throw new IllegalArgumentException("flag -address: containerd's socket address is empty");
+        }
+        if (!Files.exists(bundle.resolve("config.json"))) {
+            throw new IllegalArgumentException(sandboxApiRefusal(bundle));
         }
         PodGrouping.Grouping grouping = PodGrouping.classify(flags.id(), BundleFiles.annotations(bundle));
         Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), grouping.sandboxId());

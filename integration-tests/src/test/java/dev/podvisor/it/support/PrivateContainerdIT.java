@@ -46,6 +46,23 @@ class PrivateContainerdIT {
     }
 
     @Test
+    void theChosenContainerdVersionRuns() {
+        ContainerdVersion chosen = ContainerdVersion.selected();
+        try (PrivateContainerd c = PrivateContainerd.builder().start()) {
+            assertEquals(chosen, c.version());
+            String out = c.ctr("version").requireSuccess().stdout();
+            // "Server:" then "  Version:  2.1.9+unknown" (2.x) or "  Version:  1.6.20~ds1" (1.6)
+            String server = out.substring(out.indexOf("Server:"));
+            assertTrue(server.matches("(?s)Server:\\s+Version:\\s+v?" + java.util.regex.Pattern.quote(chosen.label() + ".")
+                    + ".*"), "containerd " + chosen.label() + " answers: " + out);
+            String config = Files.readString(c.dir().resolve("config.toml"));
+            assertTrue(config.contains(chosen == ContainerdVersion.V1_6 ? "\nversion = 2\n" : "\nversion = 3\n"), config);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void leftoversReportsANewMountNamingAMarkerOnly() throws Exception {
         Path dir = Files.createTempDirectory("it-support-leftovers-");
         try {
