@@ -91,7 +91,8 @@ debian_mirror() {
   return 1
 }
 
-install_containerd2() {
+# install_containerd2 : runs in a subshell, so that the temp dir's EXIT trap stays local to it.
+install_containerd2() (
   local dest="$CONTAINERD2_PREFIX"
   if [[ -x "$dest/usr/bin/containerd" ]] &&
     "$dest/usr/bin/containerd" --version 2>/dev/null | grep -qE "[ v]$CONTAINERD2_VERSION([~+ -]|\$)"; then
@@ -101,14 +102,13 @@ install_containerd2() {
   local mirror work version
   mirror="$(debian_mirror)" || die "no Debian mirror found in /etc/apt/sources.list.d/* or /etc/apt/sources.list"
   work="$(mktemp -d /tmp/podvisor-sid.XXXXXX)"
-  chmod 0755 "$work"   # apt downloads as the _apt user
   # shellcheck disable=SC2064  # expand now: the trap removes this run's temp dir
-  trap "rm -rf -- '$work'" RETURN
+  trap "rm -rf -- '$work'" EXIT
   mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
   printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s sid main\n' "$mirror" >"$work/sid.list"
   local -a opts=(-o "Dir::Etc::sourcelist=$work/sid.list" -o "Dir::Etc::sourceparts=-"
     -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "Dir::Cache::archives=$work/cache/archives"
-    -o "APT::Get::List-Cleanup=0")
+    -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")   # root-owned temp dir: no _apt sandbox
   log "fetching containerd $CONTAINERD2_VERSION from $mirror sid (private lists in $work)"
   apt-get "${opts[@]}" update -q >&2
   version="$(apt-cache "${opts[@]}" madison containerd | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
@@ -123,7 +123,7 @@ install_containerd2() {
   rm -rf -- "$dest"
   mv "$dest.new.$$" "$dest"
   log "containerd $version unpacked into $dest"
-}
+)
 
 # --- Build ----------------------------------------------------------------------------------------
 build() {
