@@ -5,7 +5,7 @@ import dev.podvisor.hypervisor.VmConfigs;
 import dev.podvisor.hypervisor.clh.CloudHypervisorClient;
 import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
 import dev.podvisor.hypervisor.clh.DiskConfig;
-import dev.podvisor.hypervisor.clh.NetConfig;
+import dev.podvisor.hypervisor.clh.TapNic;
 import dev.podvisor.hypervisor.clh.PciDeviceInfo;
 import dev.podvisor.hypervisor.clh.PciPaths;
 import dev.podvisor.hypervisor.virtiofs.Virtiofsd;
@@ -63,13 +63,6 @@ public final class VirtualMachine {
     public record ExtraFsDevice(String tag, List<String> virtiofsdArgs, Path sharedDir) {
     }
 
-    /**
-     * A NIC for the VM: its {@code vm.add-net} body and the tap fds that go with it (one per queue pair). The fds
-     * stay the caller's.
-     */
-    public record Nic(NetConfig config, int[] tapFds) {
-    }
-
     /** Like {@link #start(HypervisorSettings, Path, Path, List, List, LogfmtLog)} without extra devices or NICs. */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir, LogfmtLog log)
             throws IOException {
@@ -92,7 +85,7 @@ public final class VirtualMachine {
      * @throws IOException when a process cannot start or the VMM refuses a call; what started is stopped
      */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir,
-                                       List<ExtraFsDevice> extraDevices, List<Nic> nics, LogfmtLog log)
+                                       List<ExtraFsDevice> extraDevices, List<TapNic> nics, LogfmtLog log)
             throws IOException {
         List<Virtiofsd> virtiofsds = new ArrayList<>();
         CloudHypervisorProcess vmm = null;
@@ -113,13 +106,11 @@ public final class VirtualMachine {
             vmm = CloudHypervisorProcess.start(CloudHypervisorProcess.Options.forSandbox(settings, vmDir));
             log.info("cloud-hypervisor started", "pid", vmm.pid(), "argv", String.join(" ", vmm.argv()));
             CloudHypervisorClient api = vmm.client();
-            api.createVm(VmConfigs.forSandbox(settings, vmDir, fsSockets));
-            for (Nic nic : nics) {
-                Optional<PciDeviceInfo> hot = api.addNet(nic.config(), nic.tapFds());
-                log.info("nic added", "mac", nic.config().mac(), "fds", nic.tapFds().length,
-                        "pci_path", hot.map(info -> PciPaths.fromBdf(info.bdf())).orElse("(cold plug)"));
+            List<Optional<PciDeviceInfo>> added = api.createAndBoot(VmConfigs.forSandbox(settings, vmDir, fsSockets), nics);
+            for (int i = 0; i < nics.size(); i++) {
+                log.info("nic added", "mac", nics.get(i).config().mac(), "fds", nics.get(i).tapFds().length,
+                        "pci_path", added.get(i).map(info -> PciPaths.fromBdf(info.bdf())).orElse("(cold plug)"));
             }
-            api.bootVm();
             log.info("vm booted", "state", api.info().state());
             return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds), log);
         } catch (IOException | RuntimeException e) {
@@ -216,7 +207,7 @@ public final class VirtualMachine {
      * @return the guest PCI path from the answer's {@code bdf} (the agent's {@code Interface.devicePath}), or
      *         empty when Cloud Hypervisor answered 204 (the VM was not booted: cold plug)
      */
-    public Optional<String> addNic(Nic nic) {
+    public Optional<String> addNic(TapNic nic) {
         try {
             Optional<String> pciPath = vmm.client().addNet(nic.config(), nic.tapFds())
                     .map(info -> PciPaths.fromBdf(info.bdf()));

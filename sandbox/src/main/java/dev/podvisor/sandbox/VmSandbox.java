@@ -24,6 +24,7 @@ import dev.podvisor.sandbox.network.AgentNetwork;
 import dev.podvisor.sandbox.network.PodNetwork;
 import dev.podvisor.sandbox.network.TcFilterNetwork;
 import dev.podvisor.hypervisor.clh.NetConfig;
+import dev.podvisor.hypervisor.clh.TapNic;
 import dev.podvisor.storage.linux.Linux;
 
 import java.io.IOException;
@@ -114,7 +115,7 @@ public final class VmSandbox implements PodSandbox {
             ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
             undo.push(storage::releaseSandbox);
 
-            List<VirtualMachine.Nic> nics = new java.util.ArrayList<>();
+            List<TapNic> nics = new java.util.ArrayList<>();
             List<Integer> tapFds = List.of();
             if (!network.endpoints().isEmpty()) {
                 SandboxState[] saved = {state};
@@ -127,7 +128,7 @@ public final class VmSandbox implements PodSandbox {
                 undo.push(() -> TcFilterNetwork.undo(wired.record(), log));
                 tapFds = wired.tapFds();
                 for (int i = 0; i < tapFds.size(); i++) {
-                    nics.add(new VirtualMachine.Nic(NetConfig.forTapFd(network.endpoints().get(i).mac()),
+                    nics.add(new TapNic(NetConfig.forTapFd(network.endpoints().get(i).mac()),
                             new int[] {tapFds.get(i)}));
                 }
             }
