@@ -15,12 +15,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * pair with {@code eth0} inside (address, MTU, default route), the peer in the host netns under a unique
  * name. Both are removed after the test, failed or not.
  */
-final class ScratchPodNetns implements BeforeEachCallback, AfterEachCallback {
+public final class ScratchPodNetns implements BeforeEachCallback, AfterEachCallback {
 
-    final String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
-    final String name = "podvisor-t-" + suffix;
-    final String hostPeer = "pvh" + suffix.substring(0, Math.min(8, suffix.length()));
-    final Path path = Path.of("/var/run/netns", name);
+    public final String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+    public final String name = "podvisor-t-" + suffix;
+    public final String hostPeer = "pvh" + suffix.substring(0, Math.min(8, suffix.length()));
+    public final Path path = Path.of("/var/run/netns", name);
 
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {
@@ -44,14 +44,14 @@ final class ScratchPodNetns implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** {@code ip -n <netns> args...}; fails on a non-zero exit. */
-    String ip(String... args) throws IOException, InterruptedException {
+    public String ip(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("ip", "-n", name));
         command.addAll(List.of(args));
         return sh(command.toArray(String[]::new));
     }
 
     /** {@code ip netns exec <netns> tc args...}. */
-    String tc(String... args) throws IOException, InterruptedException {
+    public String tc(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", name, "tc"));
         command.addAll(List.of(args));
         return sh(command.toArray(String[]::new));
