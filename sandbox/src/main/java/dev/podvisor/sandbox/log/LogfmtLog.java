@@ -17,7 +17,7 @@ public final class LogfmtLog {
     public enum Level { DEBUG, INFO, WARN, ERROR }
 
     private final PrintStream out;
-    private final Level threshold;
+    private volatile Level threshold;
     private final Map<String, String> fixed;
 
     /**
@@ -34,6 +34,14 @@ public final class LogfmtLog {
     /** A log that drops everything. */
     public static LogfmtLog discard() {
         return new LogfmtLog(OutputStream.nullOutputStream(), Level.ERROR, Map.of());
+    }
+
+    /**
+     * Lowers the threshold to DEBUG (configuration's {@code [runtime] enable_debug}, read after the daemon
+     * started with containerd's {@code -debug} flag or without it).
+     */
+    public void enableDebug() {
+        threshold = Level.DEBUG;
     }
 
     public boolean enabled(Level level) {
