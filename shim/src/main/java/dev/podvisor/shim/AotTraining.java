@@ -141,7 +141,7 @@ public final class AotTraining {
         metrics.planned(plan);
         metrics.hotplugged("disk", Duration.ofMillis(1));
         metrics.agentRpc("CreateContainer", 1_000_000);
-        try (ManagementServer management = new ManagementServer("training", metrics, LogfmtLog.discard())) {
+        try (ManagementServer management = new ManagementServer("training", dir.resolve("bundle"), metrics, LogfmtLog.discard())) {
             SandboxProbe probe = new SandboxProbe(dir.resolve("sbs"), () -> 0, () -> 0, () -> "", "hvsock://training");
             metrics.onSandboxBooted(management::start);
             metrics.sandboxBooted(probe);

@@ -44,7 +44,7 @@ final class Daemon {
         Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id());
         CountDownLatch exitRequested = new CountDownLatch(1);
         PodMetrics metrics = PodMetrics.forSandbox(annotationsOrNone(bundle));
-        ManagementServer management = new ManagementServer(flags.id(), metrics, log);
+        ManagementServer management = new ManagementServer(flags.id(), bundle, metrics, log);
         metrics.onSandboxBooted(management::start);
         EventPublisher events = new EventPublisher(env.get("TTRPC_ADDRESS"), flags.namespace(), log);
         TaskService[] tasks = new TaskService[1];

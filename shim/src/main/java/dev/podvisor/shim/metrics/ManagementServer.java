@@ -21,11 +21,17 @@ import java.nio.file.attribute.PosixFilePermissions;
  * Paths: {@code GET /metrics} (Prometheus text, see {@link PodMetrics}) and {@code GET /agent-url}; Kata's
  * {@code /direct-volume/stats} and {@code /direct-volume/resize} are further routes to add in
  * {@link #routes}. The socket is 0600 (root, like containerd's); it and the sandbox's directory, when this
- * server created it, are removed by {@link #close()}.
+ * server created it, are removed by {@link #close()}. Like Kata, the address is also written to the sandbox
+ * bundle's {@code monitor_address}, so {@code delete} can remove the socket of a shim that was killed
+ * ({@link #removeStale}).
  */
 public final class ManagementServer implements AutoCloseable {
 
+    /** The bundle file holding the socket's address, as Kata's shim writes it. */
+    public static final String ADDRESS_FILE = "monitor_address";
+
     private final String sandboxId;
+    private final Path bundle;
     private final PodMetrics metrics;
     private final LogfmtLog log;
     private HttpServer server;
@@ -34,10 +40,12 @@ public final class ManagementServer implements AutoCloseable {
 
     /**
      * @param sandboxId the pod's sandbox id (names the socket's directory)
+     * @param bundle    the sandbox container's bundle (gets {@value #ADDRESS_FILE})
      * @param metrics   what {@code /metrics} serves
      */
-    public ManagementServer(String sandboxId, PodMetrics metrics, LogfmtLog log) {
+    public ManagementServer(String sandboxId, Path bundle, PodMetrics metrics, LogfmtLog log) {
         this.sandboxId = sandboxId;
+        this.bundle = bundle;
         this.metrics = metrics;
         this.log = log;
     }
@@ -75,6 +83,7 @@ public final class ManagementServer implements AutoCloseable {
             socket = path;
             server = new HttpServer(routes(), error -> log.debug("management request failed", "error", error));
             server.serve(channel);
+            Files.writeString(bundle.resolve(ADDRESS_FILE), "unix://" + path);
             log.info("management API listening", "address", "unix://" + path);
         } catch (IOException | RuntimeException e) {
             log.warn("management API not started", "address", "unix://" + path, "error", String.valueOf(e));
@@ -97,6 +106,36 @@ public final class ManagementServer implements AutoCloseable {
             log.debug("management socket not removed", "path", socket, "error", e.getMessage());
         }
         server = null;
+    }
+
+    /**
+     * Removes the management socket named by {@code <bundle>/monitor_address} when nobody listens on it any
+     * more (its shim was killed), and its directory when empty. A socket that answers is left alone.
+     */
+    public static void removeStale(Path bundle, LogfmtLog log) {
+        String address;
+        try {
+            address = Files.readString(bundle.resolve(ADDRESS_FILE)).strip();
+        } catch (IOException e) {
+            return; // not a sandbox bundle, or the shim never served
+        }
+        if (!address.startsWith("unix://")) {
+            return;
+        }
+        Path path = Path.of(address.substring("unix://".length()));
+        if (!path.getFileName().toString().equals(SandboxProbe.SOCKET_NAME) || !Files.exists(path) || connectable(path)) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(path);
+            try (var rest = Files.list(path.getParent())) {
+                if (rest.findAny().isEmpty()) {
+                    Files.delete(path.getParent());
+                }
+            }
+        } catch (IOException e) {
+            log.warn("stale management socket not removed", "path", path, "error", e.getMessage());
+        }
     }
 
     private static boolean connectable(Path path) {

@@ -29,7 +29,7 @@ class ManagementServerTest {
     @Test
     void servesMetricsAndAgentUrlOnKatasSocketOnceBootedAndRemovesItAtClose(@TempDir Path dir) throws IOException {
         PodMetrics metrics = PodMetrics.forSandbox(Map.of("io.kubernetes.cri.sandbox-name", "web"));
-        ManagementServer server = new ManagementServer("sid", metrics, LogfmtLog.discard());
+        ManagementServer server = new ManagementServer("sid", dir, metrics, LogfmtLog.discard());
         metrics.onSandboxBooted(server::start);
         Path socket = dir.resolve("sbs/sid/shim-monitor.sock");
         assertFalse(Files.exists(socket), "nothing before boot");
@@ -67,7 +67,7 @@ class ManagementServerTest {
         dead.bind(UnixDomainSocketAddress.of(socket));
         dead.close(); // the file stays, nobody listens
         PodMetrics metrics = PodMetrics.forSandbox(Map.of());
-        try (ManagementServer server = new ManagementServer("sid", metrics, LogfmtLog.discard())) {
+        try (ManagementServer server = new ManagementServer("sid", dir, metrics, LogfmtLog.discard())) {
             server.start(new SandboxProbe(dir, () -> 0, () -> 0, () -> "", "hvsock://x"));
             assertEquals(200, UnixHttpClient.get(socket, "/metrics", TIMEOUT).status());
         }
@@ -76,10 +76,32 @@ class ManagementServerTest {
     }
 
     @Test
+    void deleteRemovesTheSocketOfAKilledShimButNotOfALiveOne(@TempDir Path dir) throws IOException {
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        PodMetrics metrics = PodMetrics.forSandbox(Map.of());
+        Path socket = dir.resolve("sbs/sid/shim-monitor.sock");
+        try (ManagementServer server = new ManagementServer("sid", bundle, metrics, LogfmtLog.discard())) {
+            server.start(new SandboxProbe(dir.resolve("sbs"), () -> 0, () -> 0, () -> "", "hvsock://x"));
+            assertEquals("unix://" + socket, Files.readString(bundle.resolve("monitor_address")));
+            ManagementServer.removeStale(bundle, LogfmtLog.discard());
+            assertEquals(200, UnixHttpClient.get(socket, "/metrics", TIMEOUT).status(), "a live shim keeps its socket");
+        }
+        // what SIGKILL leaves: the socket file with nobody listening
+        Files.createDirectories(socket.getParent());
+        ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        dead.bind(UnixDomainSocketAddress.of(socket));
+        dead.close();
+        ManagementServer.removeStale(bundle, LogfmtLog.discard());
+        assertFalse(Files.exists(socket.getParent()), "stale socket and its directory removed");
+        ManagementServer.removeStale(bundle, LogfmtLog.discard()); // idempotent
+        ManagementServer.removeStale(dir, LogfmtLog.discard());    // a bundle without monitor_address
+    }
+
+    @Test
     void aSocketPathItCannotBindIsLoggedNotThrown(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("sid"), "a file where the directory should be");
         java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
-        try (ManagementServer server = new ManagementServer("sid", PodMetrics.forSandbox(Map.of()),
+        try (ManagementServer server = new ManagementServer("sid", dir, PodMetrics.forSandbox(Map.of()),
                 new LogfmtLog(logged, LogfmtLog.Level.INFO, Map.of()))) {
             server.start(new SandboxProbe(dir, () -> 0, () -> 0, () -> "", "hvsock://x"));
         }
