@@ -393,7 +393,7 @@ public final class VmSandbox implements PodSandbox {
             steps.push(() -> removeContainer(containerId));
         }
         runAll(steps, log);
-        log.info("sandbox torn down", "sandbox", launch.sandboxId());
+        log.info("sandbox torn down");
     }
 
     private ProcessIo ioFor(String containerId, String execId, ProcessStdio stdio) {

@@ -40,7 +40,7 @@ final class Daemon {
             // EPERM: already a session leader (started by hand); nothing to leave
         }
         LogfmtLog log = new LogfmtLog(logStream(bundle), flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.INFO,
-                Map.of("runtime", "io.containerd.kata.v2", "sandbox", flags.id()));
+                orderedFields("sandbox", flags.id(), "runtime", "io.containerd.kata.v2"));
         Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id());
         CountDownLatch exitRequested = new CountDownLatch(1);
         PodMetrics metrics = PodMetrics.forSandbox(annotationsOrNone(bundle));
@@ -58,7 +58,12 @@ final class Daemon {
                     exitRequested.countDown();
                 }));
         TtrpcServer server = TtrpcServer.builder().requireSameUid(true).service(tasks[0].definition())
-                .observer((call, nanos, code) -> metrics.taskRpc(call.method(), nanos)).build();
+                .observer((call, nanos, code) -> {
+                    metrics.taskRpc(call.method(), nanos);
+                    if (log.enabled(LogfmtLog.Level.DEBUG)) {
+                        log.debug("task rpc", "method", call.method(), "code", code, "duration_ms", nanos / 1_000_000);
+                    }
+                }).build();
         try (ServerSocketChannel listener = listen(socket)) {
             server.serve(listener);
             log.info("shim daemon listening", "address", ShimAddress.uri(socket), "pid", ProcessHandle.current().pid());
@@ -95,6 +100,14 @@ final class Daemon {
         channel.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         return channel;
+    }
+
+    private static Map<String, String> orderedFields(String... kv) {
+        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < kv.length; i += 2) {
+            fields.put(kv[i], kv[i + 1]);
+        }
+        return fields;
     }
 
     /** The bundle's annotations (the metrics' CRI labels), none when config.json cannot be read. */

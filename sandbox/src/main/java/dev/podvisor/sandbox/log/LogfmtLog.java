@@ -23,12 +23,12 @@ public final class LogfmtLog {
     /**
      * @param out       where lines go (the log FIFO, or stderr)
      * @param threshold lowest level written
-     * @param fixed     fields added to every line, e.g. {@code sandbox=<id>}
+     * @param fixed     fields added to every line, in the map's iteration order, e.g. {@code sandbox=<id>}
      */
     public LogfmtLog(OutputStream out, Level threshold, Map<String, String> fixed) {
         this.out = new PrintStream(out, true, StandardCharsets.UTF_8);
         this.threshold = threshold;
-        this.fixed = Map.copyOf(fixed);
+        this.fixed = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(fixed));
     }
 
     /** A log that drops everything. */

@@ -158,9 +158,9 @@ public final class PodMetrics {
         tmpfsBytes.remove(containerId);
     }
 
-    /** A device hot-plug ({@code device}: {@code disk} or {@code fs}) that took {@code duration}. */
+    /** A device hot-plug ({@code device}: {@code disk}) that took {@code duration}. */
     public void hotplugged(String device, Duration duration) {
-        Timer.builder("podvisor_device_hotplug_duration").description("Device hot-plug latency (vm.add-disk, vm.add-fs).")
+        Timer.builder("podvisor_device_hotplug_duration").description("Device hot-plug latency (vm.add-disk).")
                 .tag("device", device)
                 .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
                         Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5))
