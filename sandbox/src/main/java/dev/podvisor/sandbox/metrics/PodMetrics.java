@@ -131,13 +131,17 @@ public final class PodMetrics {
 
     // ------------------------------------------------------------------------------------------ planner
 
-    /** A container's plan: one count per mount decision and for its rootfs; its guest tmpfs bytes. */
+    /**
+     * A container's plan: one count per mount decision and for its rootfs; its guest tmpfs bytes (guest-tmpfs
+     * volumes, not the sandbox's {@code /dev/shm}).
+     */
     public void planned(StoragePlan plan) {
         long tmpfs = 0;
         for (MountDecision decision : plan.mounts()) {
             Counter.builder("podvisor_planner_mounts").description("Mounts planned, by decision kind and rule.")
                     .tag("kind", decision.kind().wireName()).tag("rule", decision.rule()).register(registry).increment();
-            if (decision.kind() == MountKind.GUEST_TMPFS) {
+            // /dev/shm is the sandbox's one tmpfs, shared by its containers: not a per-container volume
+            if (decision.kind() == MountKind.GUEST_TMPFS && !decision.rule().equals("dev-shm")) {
                 tmpfs += decision.sizeBytes();
             }
         }

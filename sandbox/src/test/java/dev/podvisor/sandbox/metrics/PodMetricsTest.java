@@ -29,7 +29,9 @@ class PodMetricsTest {
                 false, "emptydir-disk", "host disk", "/run/kata-containers/shared/containers/x");
         RootfsDecision rootfs = new RootfsDecision(MountKind.VIRTIO_FS, true, "/run/kata-containers/shared/containers/"
                 + containerId + "/rootfs", "kataShared", "/rw/" + containerId, "rootfs-overlay", "overlay");
-        return new StoragePlan("pod", containerId, rootfs, List.of(tmpfs, share), List.of(), List.of(), List.of(),
+        MountDecision shm = new MountDecision("/dev/shm", "shm", MountKind.GUEST_TMPFS, "", 64L << 20, false, "dev-shm",
+                "sandbox shm", "/run/kata-containers/sandbox/shm");
+        return new StoragePlan("pod", containerId, rootfs, List.of(tmpfs, share, shm), List.of(), List.of(), List.of(),
                 List.of(), List.of(), List.of(), "/");
     }
 
