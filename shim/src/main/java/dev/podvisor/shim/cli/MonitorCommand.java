@@ -77,7 +77,12 @@ final class MonitorCommand {
         HttpServer server = new HttpServer(monitor.routes(), error -> log.debug("request failed", "error", error));
         try {
             ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.INET);
-            channel.bind(address);
+            try {
+                channel.bind(address);
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
             InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
             server.serve(channel);
             String url = "http://" + bound.getHostString() + ":" + bound.getPort();
