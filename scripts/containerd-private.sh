@@ -127,6 +127,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   address = "$dir/debug.sock"
   level = "$level"
 
+# a shim's delete after its daemon died is a JVM start plus the teardown: on a loaded test machine
+# containerd's 5 s default cuts it short and leaves the pod's mounts behind
+[timeouts]
+  "io.containerd.timeout.shim.cleanup" = "30s"
+
 [plugins]
   [plugins."io.containerd.internal.v1.opt"]
     path = "$dir/opt"

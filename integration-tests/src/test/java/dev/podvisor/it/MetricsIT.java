@@ -244,6 +244,17 @@ class MetricsIT {
             assertTrue(sandboxIds(after).contains(a), after.toString());
             String text = monitorGet("/metrics").body();
             assertFalse(text.contains("sandbox_id=\"" + c + "\""), text);
+
+            // containerd runs the shim's delete after the daemon died: it removes the stale socket and the VM
+            Path socketDir = dir.resolve("config/sbs").resolve(c);
+            Path vmDir = dir.resolve("config/state").resolve(c);
+            long until = System.nanoTime() + WAIT.toNanos();
+            while ((Files.exists(socketDir) || Files.exists(vmDir)) && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            assertFalse(Files.exists(socketDir), "delete removed the killed shim's management socket");
+            assertFalse(Files.exists(vmDir), "delete tore the killed shim's sandbox down");
+            assertFalse(monitorGet("/sandboxes").body().contains(c));
         } finally {
             removePod(a);
             removePod(c);

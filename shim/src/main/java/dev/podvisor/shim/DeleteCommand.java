@@ -28,6 +28,9 @@ final class DeleteCommand {
     static int run(ShimFlags flags, Map<String, String> env, Path bundle, PrintStream stdout) {
         LogfmtLog log = new LogfmtLog(System.err, flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.WARN,
                 Map.of("id", flags.id()));
+        // before (quick, and containerd kills a delete that outlives its timeout) and after the cleanup (which
+        // may have just stopped a live daemon)
+        ManagementServer.removeStale(bundle, log);
         SandboxCleanup.cleanupContainer(bundle, flags.id(),
                 BundleFiles.read(bundle, BundleFiles.SHIM_PID).map(Long::parseLong), log);
         ManagementServer.removeStale(bundle, log);
