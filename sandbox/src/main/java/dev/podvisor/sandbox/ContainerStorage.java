@@ -59,7 +59,7 @@ final class ContainerStorage {
     private final MountOperations ops;
     private final SandboxShares shares;
     private volatile PlanExecutor executor;
-    private volatile PodMetrics metrics = PodMetrics.unobserved();
+    private volatile PodMetrics observed; // null until observe(): no registry is built for nothing
 
     private ContainerStorage(PodvisorConfig config, String sandboxId, LogfmtLog log, MountOperations ops,
                              SandboxShares shares) {
@@ -119,12 +119,17 @@ final class ContainerStorage {
 
     /** Reports plans, refusals, releases and hot-plugs to {@code podMetrics} from now on. */
     void observe(PodMetrics podMetrics) {
-        this.metrics = podMetrics;
+        this.observed = podMetrics;
+    }
+
+    private PodMetrics metrics() {
+        PodMetrics m = observed;
+        return m != null ? m : PodMetrics.unobserved();
     }
 
     /** Hot-plugs disks through {@code vm} from now on. */
     void attachTo(VirtualMachine vm) {
-        executor = new PlanExecutor(ops, shares, new SandboxDisks(vmDisks(vm, metrics)));
+        executor = new PlanExecutor(ops, shares, new SandboxDisks(vmDisks(vm, metrics())));
     }
 
     static DiskAttacher vmDisks(VirtualMachine vm, PodMetrics metrics) {
@@ -178,12 +183,12 @@ final class ContainerStorage {
             plan = StoragePlanner.plan(input, facts);
         } catch (PlanException e) {
             String rule = e.rule().isEmpty() ? "input" : e.rule();
-            metrics.planFailed(rule);
+            metrics().planFailed(rule);
             log.warn("plan refused", "container", request.id(), "rule", rule, "error", e.getMessage());
             throw e;
         }
         explain(plan);
-        metrics.planned(plan);
+        metrics().planned(plan);
         // an extra virtio-fs device's rw/ro layout must exist before any share is bound into it
         for (var device : plan.virtioFsDevices()) {
             sharedDirectory(device.name());
@@ -314,7 +319,7 @@ final class ContainerStorage {
 
     /** Undoes one container's host setup (idempotent). */
     void release(String containerId, JsonNode hostSetup) {
-        metrics.released(containerId);
+        metrics().released(containerId);
         if (hostSetup == null || hostSetup.isNull()) {
             return;
         }
