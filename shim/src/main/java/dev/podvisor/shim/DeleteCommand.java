@@ -3,6 +3,7 @@ package dev.podvisor.shim;
 import dev.podvisor.protocols.containerd.task.v2.DeleteResponse;
 import dev.podvisor.sandbox.SandboxCleanup;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.shim.metrics.ManagementServer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,8 +28,12 @@ final class DeleteCommand {
     static int run(ShimFlags flags, Map<String, String> env, Path bundle, PrintStream stdout) {
         LogfmtLog log = new LogfmtLog(System.err, flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.WARN,
                 Map.of("id", flags.id()));
+        // before (quick, and containerd kills a delete that outlives its timeout) and after the cleanup (which
+        // may have just stopped a live daemon)
+        ManagementServer.removeStale(bundle, log);
         SandboxCleanup.cleanupContainer(bundle, flags.id(),
                 BundleFiles.read(bundle, BundleFiles.SHIM_PID).map(Long::parseLong), log);
+        ManagementServer.removeStale(bundle, log);
         Instant now = Instant.now();
         DeleteResponse response = DeleteResponse.newBuilder().setExitStatus(128 + 9)
                 .setExitedAt(TaskService.timestamp(now)).build();
