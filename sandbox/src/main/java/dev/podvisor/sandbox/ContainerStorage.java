@@ -28,6 +28,7 @@ import dev.podvisor.storage.plan.MountDecision;
 import dev.podvisor.storage.plan.PlanInput;
 import dev.podvisor.storage.plan.PlannerSettings;
 import dev.podvisor.storage.plan.RootfsMount;
+import dev.podvisor.storage.plan.SpecialVolumeClaim;
 import dev.podvisor.storage.plan.StoragePlan;
 import dev.podvisor.storage.plan.StoragePlanner;
 import dev.podvisor.storage.spec.OciSpec;
@@ -161,7 +162,8 @@ final class ContainerStorage {
         List<RootfsMount> rootfs = request.rootfs().stream()
                 .map(m -> new RootfsMount(m.type(), m.source(), m.options())).toList();
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, request.id(),
-                request.id().equals(sandboxId), spec.annotations(), spec, rootfs, bundle);
+                request.id().equals(sandboxId), spec.annotations(), spec, rootfs, bundle)
+                .withPodSpecialVolumes(podClaims(request.id()));
         HostFacts facts = new LiveHostFacts(config.podvisor().directVolumesRoot());
         StoragePlan plan = StoragePlanner.plan(input, facts);
         explain(plan);
@@ -180,11 +182,25 @@ final class ContainerStorage {
                     .setOCI(guestSpec)
                     .setSandboxPidns(false)
                     .build();
+            specialVolumeClaims.put(request.id(), plan.specialVolumeClaims());
             return new Prepared(plan, create, storages, JSON.valueToTree(record));
         } catch (RuntimeException e) {
             executor.undo(record);
             throw e;
         }
+    }
+
+    /** Container id to the special volumes it sent to extra devices: what the pod's next containers must agree with. */
+    private final Map<String, Map<String, SpecialVolumeClaim>> specialVolumeClaims = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Map<String, SpecialVolumeClaim> podClaims(String exceptContainer) {
+        Map<String, SpecialVolumeClaim> claims = new LinkedHashMap<>();
+        specialVolumeClaims.forEach((container, own) -> {
+            if (!container.equals(exceptContainer)) {
+                own.forEach(claims::putIfAbsent);
+            }
+        });
+        return claims;
     }
 
     /** Logs each decision with its rule and reason (what {@code podvisor plan} prints). */
@@ -295,6 +311,7 @@ final class ContainerStorage {
 
     /** Undoes one container's host setup (idempotent). */
     void release(String containerId, JsonNode hostSetup) {
+        specialVolumeClaims.remove(containerId);
         if (hostSetup == null || hostSetup.isNull()) {
             return;
         }

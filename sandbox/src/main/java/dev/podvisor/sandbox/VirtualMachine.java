@@ -136,7 +136,10 @@ public final class VirtualMachine {
         return virtiofsds.stream().anyMatch(v -> v.socketPath().equals(socket));
     }
 
-    /** A virtiofsd for an extra device: its own arguments, and its own {@code --cache} if it names one. */
+    /**
+     * A virtiofsd for an extra device: its own arguments after the style's own, and its own {@code --cache} if it
+     * names one (a C-style device's {@code -o cache=} stays among its arguments: the C daemon takes the last).
+     */
     private static Virtiofsd startVirtiofsd(HypervisorSettings settings, Path vmDir, ExtraFsDevice device) throws IOException {
         Path socket = VmConfigs.virtiofsdSocket(vmDir, device.tag());
         Virtiofsd.Options defaults = Virtiofsd.Options.of(settings, socket, device.sharedDir(),
@@ -155,7 +158,7 @@ public final class VirtualMachine {
             }
         }
         return Virtiofsd.start(new Virtiofsd.Options(defaults.binary(), socket, device.sharedDir(), cache, args,
-                defaults.outputFile(), defaults.startTimeout()));
+                defaults.outputFile(), defaults.startTimeout(), defaults.style()));
     }
 
     public long vmmPid() {

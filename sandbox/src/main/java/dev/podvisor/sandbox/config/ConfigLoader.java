@@ -423,6 +423,13 @@ public final class ConfigLoader {
                     + " most 32768");
         }
         b.virtioFsQueueSize = queue;
+        b.virtioFsDaemonStyle = t.string("virtio_fs_daemon_style", b.virtioFsDaemonStyle);
+        if (!List.of(HypervisorConfig.DAEMON_STYLE_RUST, HypervisorConfig.DAEMON_STYLE_C).contains(b.virtioFsDaemonStyle)) {
+            throw t.bad("virtio_fs_daemon_style", "expected \"rust\" (Kata's virtiofsd) or \"c\" (QEMU's /usr/lib/qemu/virtiofsd)");
+        }
+        if (b.virtioFsDaemonStyle.equals(HypervisorConfig.DAEMON_STYLE_C)) {
+            b.virtioFsExtraArgs = List.of("--thread-pool-size=1", "-o", "announce_submounts"); // Kata 2.x's default for it
+        }
         b.virtioFsExtraArgs = t.strings("virtio_fs_extra_args", b.virtioFsExtraArgs);
 
         String driver = t.string("block_device_driver", b.blockDeviceDriver);

@@ -13,13 +13,13 @@ import java.util.regex.Pattern;
  * The storage-related pod annotations and configuration, parsed and validated once per plan.
  *
  * @param devices           extra virtio-fs devices: name to virtiofsd args (configuration, then annotation)
- * @param specialVolumes    container path to the extra device that carries it
+ * @param specialVolumes    the {@code special_volumes} tokens (checked by the planner, see {@link SpecialVolumeCheck})
  * @param sandboxBindMounts host paths bound into a device's share for guest services
  * @param declaredVolumes   {@code io.podvisor.volumes}
  */
 record PodStorageConfig(
         Map<String, List<String>> devices,
-        Map<String, String> specialVolumes,
+        SpecialVolumes specialVolumes,
         List<SandboxBindMount> sandboxBindMounts,
         Map<String, DeclaredVolume> declaredVolumes) {
 
@@ -70,35 +70,7 @@ record PodStorageConfig(
             }
         }
 
-        Map<String, String> special = new LinkedHashMap<>();
-        String sv = annotations.get(SPECIAL_VOLUMES);
-        if (sv != null) {
-            for (String entry : sv.split(";")) {
-                if (entry.isBlank()) {
-                    continue;
-                }
-                int colon = entry.indexOf(':');
-                if (colon <= 0 || colon == entry.length() - 1) {
-                    throw new PlanException("annotation " + SPECIAL_VOLUMES + ": malformed entry '" + entry + "' (want <device>:<container path>,<container path>)");
-                }
-                String name = entry.substring(0, colon).trim();
-                if (!devices.containsKey(name)) {
-                    throw new PlanException("annotation " + SPECIAL_VOLUMES + ": unknown device '" + name + "' in '" + entry
-                            + "' (extra virtio-fs devices: " + devices.keySet() + ")");
-                }
-                for (String raw : entry.substring(colon + 1).split(",")) {
-                    String p = raw.trim();
-                    if (!p.startsWith("/") || hasDotDot(p)) {
-                        throw new PlanException("annotation " + SPECIAL_VOLUMES + ": container path '" + p + "' in '" + entry + "' is not an absolute path without '..'");
-                    }
-                    String norm = Path.of(p).normalize().toString();
-                    String before = special.putIfAbsent(norm, name);
-                    if (before != null && !before.equals(name)) {
-                        throw new PlanException("annotation " + SPECIAL_VOLUMES + ": container path '" + p + "' is sent to two devices, '" + before + "' and '" + name + "'");
-                    }
-                }
-            }
-        }
+        SpecialVolumes special = SpecialVolumes.parse(annotations.get(SPECIAL_VOLUMES));
 
         List<SandboxBindMount> binds = new ArrayList<>();
         String sb = annotations.get(SANDBOX_BIND_MOUNTS);

@@ -373,7 +373,7 @@ class StoragePlannerTest {
     @Test
     void specialVolumeErrors() {
         Map<String, String> cases = Map.of(
-                "fast:/my-v0lumes/f00", "container path '/my-v0lumes/f00' (device 'fast') matches no mount",
+                "fast:/my-v0lumes/f00", "No virtiofs device was found for container special volume '/my-v0lumes/f00' (device 'fast')",
                 "slow:/data", "unknown device 'slow'",
                 "fast/data", "malformed entry 'fast/data'",
                 "fast:/data;fast2:/data", "unknown device 'fast2'",
