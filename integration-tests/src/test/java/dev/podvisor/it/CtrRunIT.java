@@ -67,7 +67,7 @@ class CtrRunIT {
 
     @AfterEach
     void nothingLeftBehind() throws IOException {
-        awaitExitOfNewProcesses();
+        Leftovers.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(15));
         Leftovers.assertNothingNewSince(before, markers);
         try (var states = Files.list(stateDir.toFile().exists() ? stateDir : classDir)) {
             assertTrue(states.noneMatch(p -> markers.stream().anyMatch(m -> p.getFileName().toString().equals(m))),
@@ -75,25 +75,6 @@ class CtrRunIT {
         }
         assertTrue(!Files.exists(classDir.resolve("config/shared")) || isEmpty(classDir.resolve("config/shared")),
                 "no share directory is left");
-    }
-
-    /**
-     * containerd returns from a task delete before the shim daemon has exited (it does not wait for any
-     * shim, runc's included): wait, bounded, for this test's new processes to end on their own.
-     */
-    private void awaitExitOfNewProcesses() {
-        Leftovers.Snapshot now = Leftovers.take();
-        for (Leftovers.ProcessEntry process : now.processes()) {
-            if (!before.processes().contains(process) && markers.stream().anyMatch((process.cmdline() + " " + process.ttrpcAddress())::contains)) {
-                ProcessHandle.of(process.pid()).ifPresent(handle -> {
-                    try {
-                        handle.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the assertion that follows
-                    }
-                });
-            }
-        }
     }
 
     private static boolean isEmpty(Path dir) throws IOException {

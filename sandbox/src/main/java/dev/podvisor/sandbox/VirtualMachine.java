@@ -136,11 +136,18 @@ public final class VirtualMachine {
         return virtiofsds.stream().anyMatch(v -> v.socketPath().equals(socket));
     }
 
-    /**
-     * A virtiofsd for an extra device: its own arguments after the style's own, and its own {@code --cache} if it
-     * names one (a C-style device's {@code -o cache=} stays among its arguments: the C daemon takes the last).
-     */
+    /** Starts the virtiofsd of an extra device ({@link #extraDeviceOptions}). */
     private static Virtiofsd startVirtiofsd(HypervisorSettings settings, Path vmDir, ExtraFsDevice device) throws IOException {
+        return Virtiofsd.start(extraDeviceOptions(settings, vmDir, device));
+    }
+
+    /**
+     * How the shim launches an extra device's virtiofsd: the configured binary in its style, socket
+     * {@code <vm dir>/virtiofsd-<tag>.sock}, the device's directory, and the device's arguments after the style's
+     * own; a {@code --cache} among them replaces {@code virtio_fs_cache} (a C-style device's {@code -o cache=}
+     * stays among its arguments: the C daemon takes the last).
+     */
+    public static Virtiofsd.Options extraDeviceOptions(HypervisorSettings settings, Path vmDir, ExtraFsDevice device) {
         Path socket = VmConfigs.virtiofsdSocket(vmDir, device.tag());
         Virtiofsd.Options defaults = Virtiofsd.Options.of(settings, socket, device.sharedDir(),
                 vmDir.resolve("virtiofsd-" + device.tag() + ".log"));
@@ -157,8 +164,8 @@ public final class VirtualMachine {
                 args.add(arg);
             }
         }
-        return Virtiofsd.start(new Virtiofsd.Options(defaults.binary(), socket, device.sharedDir(), cache, args,
-                defaults.outputFile(), defaults.startTimeout(), defaults.style()));
+        return new Virtiofsd.Options(defaults.binary(), socket, device.sharedDir(), cache, args,
+                defaults.outputFile(), defaults.startTimeout(), defaults.style());
     }
 
     public long vmmPid() {
