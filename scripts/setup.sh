@@ -24,6 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc iproute2 maven jq python3
   containernetworking-plugins
+  qemu-system-common  # QEMU's C virtiofsd /usr/lib/qemu/virtiofsd, for QemuVirtiofsdIT
   coreutils tar gzip findutils)
 SHIM_MAIN=dev.podvisor.shim.ShimMain
 CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli

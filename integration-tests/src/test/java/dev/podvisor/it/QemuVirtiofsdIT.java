@@ -1,0 +1,115 @@
+package dev.podvisor.it;
+
+import dev.podvisor.hypervisor.HypervisorSettings;
+import dev.podvisor.hypervisor.virtiofs.Virtiofsd;
+import dev.podvisor.hypervisor.virtiofs.VirtiofsdStyle;
+import dev.podvisor.it.support.BusyboxImage;
+import dev.podvisor.it.support.CommandResult;
+import dev.podvisor.it.support.Leftovers;
+import dev.podvisor.it.support.PrivateContainerd;
+import dev.podvisor.sandbox.VirtualMachine;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Debian's real virtiofsd, QEMU's C one ({@code /usr/lib/qemu/virtiofsd} from {@code qemu-system-common}), run
+ * with the command line the shim builds for a C-style device ({@code virtio_fs_daemon_style = "c"}): it accepts
+ * it and creates its vhost-user socket; and a bad argument fails the pod start with the daemon's own error.
+ * Needs root (the daemon sandboxes itself in new namespaces), containerd and runc (CI has them).
+ */
+class QemuVirtiofsdIT {
+
+    static final Path QEMU_VIRTIOFSD = Path.of("/usr/lib/qemu/virtiofsd");
+
+    @TempDir
+    Path dir;
+    Leftovers.Snapshot before;
+    final List<String> markers = new ArrayList<>();
+
+    @BeforeEach
+    void snapshot() {
+        before = Leftovers.take();
+        markers.add(dir.toString());
+    }
+
+    @AfterEach
+    void nothingLeftBehind() {
+        Leftovers.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(15));
+        Leftovers.assertNothingNewSince(before, markers);
+    }
+
+    @Test
+    void theRealCDaemonAcceptsTheShimsCommandLineAndCreatesItsSocket() throws Exception {
+        Path vmDir = Files.createDirectories(dir.resolve("vm"));
+        Path shared = Files.createDirectories(dir.resolve("models/ro"));
+        HypervisorSettings settings = new HypervisorSettings(Path.of("/usr/bin/cloud-hypervisor"), Path.of("/k"),
+                null, Path.of("/img"), "", 1, 2048, QEMU_VIRTIOFSD, "metadata", null, 1024, false, true,
+                VirtiofsdStyle.QEMU_C);
+        var device = new VirtualMachine.ExtraFsDevice("models",
+                List.of("--cache=always", "--thread-pool-size=2", "-o", "announce_submounts,xattr"), shared);
+        Virtiofsd.Options options = VirtualMachine.extraDeviceOptions(settings, vmDir, device);
+        Path socket = vmDir.resolve("virtiofsd-models.sock");
+        assertEquals(List.of(QEMU_VIRTIOFSD.toString(), "--socket-path=" + socket, "-o", "source=" + shared,
+                "-o", "cache=always", "--thread-pool-size=2", "-o", "announce_submounts,xattr"), options.argv());
+
+        Virtiofsd virtiofsd = Virtiofsd.start(options);
+        try {
+            assertTrue(virtiofsd.isAlive(), "the daemon runs in the foreground");
+            PosixFileAttributes socketFile = Files.readAttributes(socket, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            assertTrue(socketFile.isOther(), "the daemon made a unix socket at " + socket);
+            assertEquals(List.of("--socket-path=" + socket, "-o", "source=" + shared, "-o", "cache=always"),
+                    ProcessHandle.of(virtiofsd.pid()).orElseThrow().info().arguments().map(a -> List.of(a).subList(0, 5))
+                            .orElseThrow(), "the process runs the shim's arguments");
+            // it serves one VMM: a client that connects and leaves ends it
+            try (SocketChannel vmm = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                vmm.connect(UnixDomainSocketAddress.of(socket));
+            }
+            virtiofsd.handle().onExit().get(10, TimeUnit.SECONDS);
+            assertFalse(virtiofsd.isAlive());
+            assertTrue(Files.readString(vmDir.resolve("virtiofsd-models.log")).contains("Waiting for vhost-user socket connection"));
+        } finally {
+            virtiofsd.stop(Duration.ofSeconds(2));
+        }
+        assertFalse(Files.exists(socket), "stop removes the socket the C daemon leaves behind");
+    }
+
+    @Test
+    void aBadArgumentFailsThePodStartWithTheDaemonsError() {
+        // Kata's cache name "never" is the Rust daemon's; the C daemon only knows none, auto and always
+        Path config = TestbedConfig.write(dir.resolve("config"), """
+                virtio_fs_daemon = "/usr/lib/qemu/virtiofsd"
+                virtio_fs_daemon_style = "c"
+                extra_virtiofs = ["db:-o cache=never"]
+                """, 30);
+        try (PrivateContainerd containerd = PrivateContainerd.start(config)) {
+            BusyboxImage.importInto(containerd, "default");
+            String id = containerd.uniqueId("cbad");
+            markers.add(id);
+            CommandResult result = containerd.ctr(Duration.ofSeconds(120), "run", "--rm", "--runtime", StorageIT.RUNTIME,
+                    BusyboxImage.NAME, id, "echo", "never");
+            assertFalse(result.ok(), result.toString());
+            assertFalse(result.stdout().contains("never"), result.toString());
+            assertTrue(result.stderr().contains("virtiofsd " + QEMU_VIRTIOFSD + " exited with status 1"), result.stderr());
+            assertTrue(result.stderr().contains("fuse: unknown option(s): `-o cache=never'"), result.stderr());
+            containerd.ctr("container", "rm", id);
+        }
+    }
+}
