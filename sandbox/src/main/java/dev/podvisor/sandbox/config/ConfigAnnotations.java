@@ -3,6 +3,7 @@ package dev.podvisor.sandbox.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -229,7 +230,7 @@ public final class ConfigAnnotations {
             }
             case "virtio_fs_extra_args" -> {
                 List<String> args = new ArrayList<>(h.virtioFsExtraArgs);
-                args.addAll(jsonStrings(key, value));
+                args.addAll(safeVirtiofsdArgs(jsonStrings(key, value), "annotation " + key));
                 h.virtioFsExtraArgs = args;
             }
             case "block_device_driver" -> {
@@ -327,6 +328,15 @@ public final class ConfigAnnotations {
         } catch (NumberFormatException e) {
             throw bad(key, value, "Error parsing annotation for " + key
                     + ": The number exceeds the maximum allowed for its type");
+        }
+    }
+
+    /** {@link SafeVirtiofsdArgs#check}, its refusal as a {@link ConfigException}. */
+    static List<String> safeVirtiofsdArgs(List<String> args, String where) {
+        try {
+            return SafeVirtiofsdArgs.check(args, where);
+        } catch (SafeVirtiofsdArgs.Refused e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 

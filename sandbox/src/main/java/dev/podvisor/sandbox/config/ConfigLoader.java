@@ -423,7 +423,8 @@ public final class ConfigLoader {
                     + " most 32768");
         }
         b.virtioFsQueueSize = queue;
-        b.virtioFsExtraArgs = t.strings("virtio_fs_extra_args", b.virtioFsExtraArgs);
+        b.virtioFsExtraArgs = ConfigAnnotations.safeVirtiofsdArgs(t.strings("virtio_fs_extra_args", b.virtioFsExtraArgs),
+                source + ": " + t.where("virtio_fs_extra_args"));
 
         String driver = t.string("block_device_driver", b.blockDeviceDriver);
         switch (driver) {

@@ -101,6 +101,14 @@ class ConfigAnnotationsTest {
         assertError(c, H + "disable_block_device_use", "yes", "Please specify boolean value 'true|false'");
         assertError(c, H + "virtio_fs_extra_args", "--foo", "expected a JSON array of strings");
         assertError(c, H + "virtio_fs_extra_args", "[1]", "expected a JSON array of strings");
+        // issue 8, case 5: options the shim owns are refused, naming the annotation and the token
+        ConfigException injected = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
+                Map.of(H + "virtio_fs_extra_args", "[\"--thread-pool-size=2\", \"--shared-dir=/\"]"), 8));
+        assertEquals("annotation " + H + "virtio_fs_extra_args: virtiofsd argument '--shared-dir=/' is not allowed"
+                + " (the shim sets it)", injected.getMessage());
+        ConfigException source = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
+                Map.of(H + "extra_virtiofs", "dev:-o source=/etc"), 8));
+        assertTrue(source.getMessage().contains("virtiofsd argument '-o source=/etc' is not allowed"), source.getMessage());
         assertError(c, H + "virtio_fs_cache", "often", "expected never, metadata, auto or always");
         assertError(c, H + "block_device_driver", "virtio-scsi",
                 "incorrect hypervisor configuration on 'block_device_driver'");
@@ -144,13 +152,13 @@ class ConfigAnnotationsTest {
                 out.clh().extraVirtiofs());
 
         ConfigException dup = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
-                Map.of(H + "extra_virtiofs", "base:-o x"), 8));
+                Map.of(H + "extra_virtiofs", "base:-o xattr"), 8));
         assertEquals("annotation io.katacontainers.config.hypervisor.extra_virtiofs: extra virtio-fs device 'base'"
                 + " is declared twice", dup.getMessage());
         ConfigException bad = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
-                Map.of(H + "extra_virtiofs", "kataShared:-o x"), 8));
+                Map.of(H + "extra_virtiofs", "kataShared:-o xattr"), 8));
         assertTrue(bad.getMessage().startsWith("annotation io.katacontainers.config.hypervisor.extra_virtiofs: entry"
-                + " \"kataShared:-o x\""), bad.getMessage());
+                + " \"kataShared:-o xattr\""), bad.getMessage());
     }
 
     @Test

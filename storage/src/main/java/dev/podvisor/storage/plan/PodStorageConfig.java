@@ -1,5 +1,7 @@
 package dev.podvisor.storage.plan;
 
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,7 +68,13 @@ record PodStorageConfig(
                     throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "' is already defined");
                 }
                 String args = entry.substring(colon + 1).trim();
-                devices.put(name, args.isEmpty() ? List.of() : List.of(args.split("\\s+")));
+                List<String> argv = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
+                try {
+                    SafeVirtiofsdArgs.check(argv, "annotation " + EXTRA_VIRTIOFS + ": device '" + name + "'");
+                } catch (SafeVirtiofsdArgs.Refused refused) {
+                    throw new PlanException(refused.getMessage());
+                }
+                devices.put(name, argv);
             }
         }
 

@@ -352,6 +352,11 @@ class StoragePlannerTest {
         PlanException bad = assertThrows(PlanException.class, () -> StoragePlanner.plan(
                 input(enabled, Map.of(PodStorageConfig.EXTRA_VIRTIOFS, "nocolon"), spec(), List.of()), node().build()));
         assertTrue(bad.getMessage().contains("malformed entry 'nocolon'"), bad.getMessage());
+        // issue 8, case 5: an annotation cannot pick virtiofsd's shared directory
+        PlanException injected = assertThrows(PlanException.class, () -> StoragePlanner.plan(
+                input(enabled, Map.of(PodStorageConfig.EXTRA_VIRTIOFS, "evil:--shared-dir=/"), spec(), List.of()), node().build()));
+        assertEquals("annotation " + PodStorageConfig.EXTRA_VIRTIOFS + ": device 'evil': virtiofsd argument"
+                + " '--shared-dir=/' is not allowed (the shim sets it)", injected.getMessage());
     }
 
     private static PlannerSettings withFastDevice() {
