@@ -82,18 +82,7 @@ class CtrRunIT {
      * shim, runc's included): wait, bounded, for this test's new processes to end on their own.
      */
     private void awaitExitOfNewProcesses() {
-        Leftovers.Snapshot now = Leftovers.take();
-        for (Leftovers.ProcessEntry process : now.processes()) {
-            if (!before.processes().contains(process) && markers.stream().anyMatch((process.cmdline() + " " + process.ttrpcAddress())::contains)) {
-                ProcessHandle.of(process.pid()).ifPresent(handle -> {
-                    try {
-                        handle.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the assertion that follows
-                    }
-                });
-            }
-        }
+        FaultChecks.awaitExitOfNewProcesses(before, markers);
     }
 
     private static boolean isEmpty(Path dir) throws IOException {
@@ -238,22 +227,7 @@ class CtrRunIT {
 
     /** Polls {@code ctr task ls} until the task shows {@code status} (60 s at most); returns what it saw. */
     private String awaitStatus(String id, String status) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String seen = "";
-        while (System.nanoTime() < deadline) {
-            CommandResult tasks = containerd.ctr("task", "ls");
-            for (String line : tasks.stdout().lines().toList()) {
-                String[] columns = line.trim().split("\\s+");
-                if (columns.length >= 3 && columns[0].equals(id)) {
-                    seen = columns[2];
-                }
-            }
-            if (seen.equals(status)) {
-                return seen;
-            }
-            Thread.onSpinWait();
-        }
-        return seen;
+        return FaultChecks.awaitStatus(containerd, id, status);
     }
 
     // ----------------------------------------------------------------------------------------- bad input

@@ -74,6 +74,9 @@ final class ContainerStorage {
     static ContainerStorage create(PodvisorConfig config, String sandboxId, LogfmtLog log) {
         MountOperations ops = new HostMountOperations();
         SandboxShares shares = new SandboxShares(config.podvisor().sharedRoot(), sandboxId, ops);
+        // 0700 before anything is bound below: no host user walks through to a bind source or a rootfs
+        dev.podvisor.storage.linux.PrivateDirs.create(shares.writableDir(GuestPaths.KATA_SHARED).getParent());
+        dev.podvisor.storage.linux.PrivateDirs.create(shares.writableDir(GuestPaths.KATA_SHARED));
         shares.prepare(GuestPaths.KATA_SHARED);
         return new ContainerStorage(config, sandboxId, log, ops, shares);
     }
