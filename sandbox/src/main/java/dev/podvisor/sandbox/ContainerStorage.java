@@ -111,6 +111,7 @@ final class ContainerStorage {
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, sandboxId, true, spec.annotations(), spec,
                 List.of(), absolute);
         StoragePlan plan = StoragePlanner.plan(input, new LiveHostFacts(config.podvisor().directVolumesRoot()));
+        ResourceLimits.checkExtraVirtiofs(plan.virtioFsDevices().size(), config.podvisor());
         return plan.virtioFsDevices().stream()
                 .map(device -> new VirtualMachine.ExtraFsDevice(device.name(), device.virtiofsArgs(),
                         sharedDirectory(device.name())))
@@ -161,6 +162,7 @@ final class ContainerStorage {
         } catch (IOException e) {
             throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
         }
+        ResourceLimits.checkMounts(request.id(), spec.mounts().size(), config.podvisor());
         List<RootfsMount> rootfs = request.rootfs().stream()
                 .map(m -> new RootfsMount(m.type(), m.source(), m.options())).toList();
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, request.id(),

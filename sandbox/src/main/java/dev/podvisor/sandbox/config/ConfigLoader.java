@@ -355,6 +355,7 @@ public final class ConfigLoader {
             throw t.bad("rootfs_type", "expected \"ext4\", \"xfs\" or \"erofs\"");
         }
         b.kernelParams = t.string("kernel_params", b.kernelParams);
+        BootFileGuard.checkKernelParams(b.kernelParams, source + ": " + t.where("kernel_params"));
         b.firmware = t.string("firmware", b.firmware);
         b.machineAccelerators = normalizeAccelerators(t.string("machine_accelerators", b.machineAccelerators));
 
@@ -444,6 +445,7 @@ public final class ConfigLoader {
             }
         }
         b.validHypervisorPaths = t.strings("valid_hypervisor_paths", b.validHypervisorPaths);
+        b.validKernelPaths = t.strings("valid_kernel_paths", b.validKernelPaths);
         b.enableDebug = t.bool("enable_debug", b.enableDebug);
         b.disableSeccomp = t.bool("disable_seccomp", b.disableSeccomp);
         int level = t.uint("hypervisor_loglevel", b.hypervisorLoglevel, "a non-negative integer log level");
@@ -532,7 +534,9 @@ public final class ConfigLoader {
     private static PodvisorExtras readPodvisor(TomlTable t) {
         PodvisorExtras d = PodvisorExtras.defaults();
         return new PodvisorExtras(absolute(t, "state_dir", d.stateDir()), absolute(t, "shared_root", d.sharedRoot()),
-                absolute(t, "direct_volumes_root", d.directVolumesRoot()));
+                absolute(t, "direct_volumes_root", d.directVolumesRoot()),
+                (int) t.integer("max_extra_virtiofs", d.maxExtraVirtiofs(), 0, 64, "a number of devices"),
+                (int) t.integer("max_container_mounts", d.maxContainerMounts(), 1, 65536, "a number of mounts"));
     }
 
     private static Path absolute(TomlTable t, String key, Path def) {

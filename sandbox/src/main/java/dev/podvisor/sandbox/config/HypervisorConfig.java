@@ -56,6 +56,9 @@ import java.util.List;
  * @param hypervisorLoglevel       {@code hypervisor_loglevel}: Cloud Hypervisor verbosity 0..3 (number of
  *                                 {@code -v}); above 3 is capped with a warning; default 1
  * @param extraVirtiofs            {@code extra_virtiofs} (Podvisor): extra virtio-fs devices; default []
+ * @param validKernelPaths         {@code valid_kernel_paths}: globs a {@code kernel}, {@code image}, {@code initrd}
+ *                                 or {@code firmware} annotation must match; default [] = the directory of the
+ *                                 configured file (see {@link BootFileGuard})
  */
 public record HypervisorConfig(
         String path,
@@ -86,7 +89,8 @@ public record HypervisorConfig(
         boolean enableDebug,
         boolean disableSeccomp,
         int hypervisorLoglevel,
-        List<ExtraVirtiofsDevice> extraVirtiofs) {
+        List<ExtraVirtiofsDevice> extraVirtiofs,
+        List<String> validKernelPaths) {
 
     /** {@code shared_fs} value: the only one Podvisor supports. */
     public static final String SHARED_FS_VIRTIO_FS = "virtio-fs";
@@ -102,6 +106,7 @@ public record HypervisorConfig(
         enableAnnotations = List.copyOf(enableAnnotations);
         validHypervisorPaths = List.copyOf(validHypervisorPaths);
         extraVirtiofs = List.copyOf(extraVirtiofs);
+        validKernelPaths = List.copyOf(validKernelPaths);
     }
 
     /** @return the defaults, as from an empty {@code [hypervisor.clh]} table */
@@ -171,6 +176,7 @@ public record HypervisorConfig(
         b.disableSeccomp = disableSeccomp;
         b.hypervisorLoglevel = hypervisorLoglevel;
         b.extraVirtiofs = extraVirtiofs;
+        b.validKernelPaths = validKernelPaths;
         return b;
     }
 
@@ -205,6 +211,7 @@ public record HypervisorConfig(
         boolean disableSeccomp = false;
         int hypervisorLoglevel = 1;
         List<ExtraVirtiofsDevice> extraVirtiofs = List.of();
+        List<String> validKernelPaths = List.of();
 
         HypervisorConfig build() {
             return new HypervisorConfig(path, kernel, image, initrd, rootfsType, kernelParams, firmware,
@@ -212,7 +219,7 @@ public record HypervisorConfig(
                     memorySlots, defaultBridges, sharedFs, virtioFsDaemon, validVirtioFsDaemonPaths, virtioFsCache,
                     virtioFsCacheSizeMib, virtioFsQueueSize, virtioFsExtraArgs, blockDeviceDriver,
                     disableBlockDeviceUse, enableAnnotations, validHypervisorPaths, enableDebug, disableSeccomp,
-                    hypervisorLoglevel, extraVirtiofs);
+                    hypervisorLoglevel, extraVirtiofs, validKernelPaths);
         }
     }
 }
