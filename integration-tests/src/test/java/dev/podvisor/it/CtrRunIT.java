@@ -67,7 +67,7 @@ class CtrRunIT {
 
     @AfterEach
     void nothingLeftBehind() throws IOException {
-        Leftovers.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(15));
+        awaitExitOfNewProcesses();
         Leftovers.assertNothingNewSince(before, markers);
         try (var states = Files.list(stateDir.toFile().exists() ? stateDir : classDir)) {
             assertTrue(states.noneMatch(p -> markers.stream().anyMatch(m -> p.getFileName().toString().equals(m))),
@@ -75,6 +75,14 @@ class CtrRunIT {
         }
         assertTrue(!Files.exists(classDir.resolve("config/shared")) || isEmpty(classDir.resolve("config/shared")),
                 "no share directory is left");
+    }
+
+    /**
+     * containerd returns from a task delete before the shim daemon has exited (it does not wait for any
+     * shim, runc's included): wait, bounded, for this test's new processes to end on their own.
+     */
+    private void awaitExitOfNewProcesses() {
+        FaultChecks.awaitExitOfNewProcesses(before, markers);
     }
 
     private static boolean isEmpty(Path dir) throws IOException {
@@ -219,22 +227,7 @@ class CtrRunIT {
 
     /** Polls {@code ctr task ls} until the task shows {@code status} (60 s at most); returns what it saw. */
     private String awaitStatus(String id, String status) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String seen = "";
-        while (System.nanoTime() < deadline) {
-            CommandResult tasks = containerd.ctr("task", "ls");
-            for (String line : tasks.stdout().lines().toList()) {
-                String[] columns = line.trim().split("\\s+");
-                if (columns.length >= 3 && columns[0].equals(id)) {
-                    seen = columns[2];
-                }
-            }
-            if (seen.equals(status)) {
-                return seen;
-            }
-            Thread.onSpinWait();
-        }
-        return seen;
+        return FaultChecks.awaitStatus(containerd, id, status);
     }
 
     // ----------------------------------------------------------------------------------------- bad input

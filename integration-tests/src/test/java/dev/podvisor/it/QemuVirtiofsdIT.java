@@ -52,7 +52,7 @@ class QemuVirtiofsdIT {
 
     @AfterEach
     void nothingLeftBehind() {
-        Leftovers.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(15));
+        FaultChecks.awaitExitOfNewProcesses(before, markers);
         Leftovers.assertNothingNewSince(before, markers);
     }
 

@@ -78,7 +78,7 @@ class VirtioFsDevicesIT {
 
     @AfterEach
     void nothingLeftBehind() throws IOException {
-        Leftovers.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(15));
+        FaultChecks.awaitExitOfNewProcesses(before, markers);
         Leftovers.assertNothingNewSince(before, markers);
         for (Path root : List.of(stateDir, sharedRoot)) {
             if (Files.isDirectory(root)) {

@@ -75,6 +75,9 @@ final class ContainerStorage {
     static ContainerStorage create(PodvisorConfig config, String sandboxId, LogfmtLog log) {
         MountOperations ops = new HostMountOperations();
         SandboxShares shares = new SandboxShares(config.podvisor().sharedRoot(), sandboxId, ops);
+        // 0700 before anything is bound below: no host user walks through to a bind source or a rootfs
+        dev.podvisor.storage.linux.PrivateDirs.create(shares.writableDir(GuestPaths.KATA_SHARED).getParent());
+        dev.podvisor.storage.linux.PrivateDirs.create(shares.writableDir(GuestPaths.KATA_SHARED));
         shares.prepare(GuestPaths.KATA_SHARED);
         return new ContainerStorage(config, sandboxId, log, ops, shares);
     }
@@ -109,6 +112,7 @@ final class ContainerStorage {
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, sandboxId, true, spec.annotations(), spec,
                 List.of(), absolute);
         StoragePlan plan = StoragePlanner.plan(input, new LiveHostFacts(config.podvisor().directVolumesRoot()));
+        ResourceLimits.checkExtraVirtiofs(plan.virtioFsDevices().size(), config.podvisor());
         return plan.virtioFsDevices().stream()
                 .map(device -> new VirtualMachine.ExtraFsDevice(device.name(), device.virtiofsArgs(),
                         sharedDirectory(device.name())))
@@ -159,6 +163,7 @@ final class ContainerStorage {
         } catch (IOException e) {
             throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
         }
+        ResourceLimits.checkMounts(request.id(), spec.mounts().size(), config.podvisor());
         List<RootfsMount> rootfs = request.rootfs().stream()
                 .map(m -> new RootfsMount(m.type(), m.source(), m.options())).toList();
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, request.id(),

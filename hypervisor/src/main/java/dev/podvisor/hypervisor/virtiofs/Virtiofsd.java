@@ -2,6 +2,7 @@ package dev.podvisor.hypervisor.virtiofs;
 
 import dev.podvisor.hypervisor.ChildProcesses;
 import dev.podvisor.hypervisor.HypervisorSettings;
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -104,11 +105,14 @@ public final class Virtiofsd implements AutoCloseable {
      * @throws NoSuchFileException naming the configured binary (or the shared directory) if it does not exist;
      *                             nothing is started or created then
      * @throws java.nio.file.AccessDeniedException naming the binary if it is not executable
+     * @throws SafeVirtiofsdArgs.Refused for an extra argument outside the allow-list (nothing is started)
      * @throws IOException if it exits early or its socket does not appear within the start timeout (message with
      *                     the tail of its output); the process is killed
      */
     public static Virtiofsd start(Options options) throws IOException {
         ChildProcesses.requireExecutable(options.binary(), "virtiofsd binary ([hypervisor.clh] virtio_fs_daemon)");
+        // the settings were checked where they were read; this is the last line before a command line
+        SafeVirtiofsdArgs.check(options.extraArgs(), "virtiofsd " + options.socketPath().getFileName());
         if (!Files.isDirectory(options.sharedDir())) {
             throw new NoSuchFileException(options.sharedDir().toString(), null,
                     "virtiofsd --shared-dir: not an existing directory");

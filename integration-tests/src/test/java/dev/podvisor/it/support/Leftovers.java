@@ -134,28 +134,6 @@ public final class Leftovers {
     }
 
     /**
-     * Waits, bounded, for this test's new processes (those naming one of {@code markers}) to end on their own:
-     * containerd answers a task delete before the shim daemon has exited.
-     *
-     * @param before  an earlier snapshot
-     * @param markers strings identifying this test's processes
-     * @param timeout how long to wait for each
-     */
-    public static void awaitExitOfNewProcesses(Snapshot before, Collection<String> markers, java.time.Duration timeout) {
-        for (ProcessEntry process : take().processes()) {
-            if (!before.processes().contains(process) && names(process.text(), markers)) {
-                ProcessHandle.of(process.pid()).ifPresent(handle -> {
-                    try {
-                        handle.onExit().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the leftover assertion that follows
-                    }
-                });
-            }
-        }
-    }
-
-    /**
      * Asserts that nothing appeared since {@code before} (any new process of interest, mount, loop device or
      * socket counts, whoever made it).
      *

@@ -355,6 +355,7 @@ public final class ConfigLoader {
             throw t.bad("rootfs_type", "expected \"ext4\", \"xfs\" or \"erofs\"");
         }
         b.kernelParams = t.string("kernel_params", b.kernelParams);
+        BootFileGuard.checkKernelParams(b.kernelParams, source + ": " + t.where("kernel_params"));
         b.firmware = t.string("firmware", b.firmware);
         b.machineAccelerators = normalizeAccelerators(t.string("machine_accelerators", b.machineAccelerators));
 
@@ -430,7 +431,8 @@ public final class ConfigLoader {
         if (b.virtioFsDaemonStyle.equals(HypervisorConfig.DAEMON_STYLE_C)) {
             b.virtioFsExtraArgs = List.of("--thread-pool-size=1", "-o", "announce_submounts"); // Kata 2.x's default for it
         }
-        b.virtioFsExtraArgs = t.strings("virtio_fs_extra_args", b.virtioFsExtraArgs);
+        b.virtioFsExtraArgs = ConfigAnnotations.safeVirtiofsdArgs(t.strings("virtio_fs_extra_args", b.virtioFsExtraArgs),
+                source + ": " + t.where("virtio_fs_extra_args"));
 
         String driver = t.string("block_device_driver", b.blockDeviceDriver);
         switch (driver) {
@@ -450,6 +452,7 @@ public final class ConfigLoader {
             }
         }
         b.validHypervisorPaths = t.strings("valid_hypervisor_paths", b.validHypervisorPaths);
+        b.validKernelPaths = t.strings("valid_kernel_paths", b.validKernelPaths);
         b.enableDebug = t.bool("enable_debug", b.enableDebug);
         b.disableSeccomp = t.bool("disable_seccomp", b.disableSeccomp);
         int level = t.uint("hypervisor_loglevel", b.hypervisorLoglevel, "a non-negative integer log level");
@@ -538,7 +541,9 @@ public final class ConfigLoader {
     private static PodvisorExtras readPodvisor(TomlTable t) {
         PodvisorExtras d = PodvisorExtras.defaults();
         return new PodvisorExtras(absolute(t, "state_dir", d.stateDir()), absolute(t, "shared_root", d.sharedRoot()),
-                absolute(t, "direct_volumes_root", d.directVolumesRoot()));
+                absolute(t, "direct_volumes_root", d.directVolumesRoot()),
+                (int) t.integer("max_extra_virtiofs", d.maxExtraVirtiofs(), 0, 64, "a number of devices"),
+                (int) t.integer("max_container_mounts", d.maxContainerMounts(), 1, 65536, "a number of mounts"));
     }
 
     private static Path absolute(TomlTable t, String key, Path def) {

@@ -56,6 +56,9 @@ import java.util.List;
  * @param hypervisorLoglevel       {@code hypervisor_loglevel}: Cloud Hypervisor verbosity 0..3 (number of
  *                                 {@code -v}); above 3 is capped with a warning; default 1
  * @param extraVirtiofs            {@code extra_virtiofs} (Podvisor): extra virtio-fs devices; default []
+ * @param validKernelPaths         {@code valid_kernel_paths}: globs a {@code kernel}, {@code image}, {@code initrd}
+ *                                 or {@code firmware} annotation must match; default [] = the directory of the
+ *                                 configured file (see {@link BootFileGuard})
  * @param virtioFsDaemonStyle      {@code virtio_fs_daemon_style} (Podvisor): the command line
  *                                 {@code virtio_fs_daemon} takes, {@code rust} (Kata's daemon) or {@code c}
  *                                 (QEMU's); default {@code rust}
@@ -90,6 +93,7 @@ public record HypervisorConfig(
         boolean disableSeccomp,
         int hypervisorLoglevel,
         List<ExtraVirtiofsDevice> extraVirtiofs,
+        List<String> validKernelPaths,
         String virtioFsDaemonStyle) {
 
     /** {@code virtio_fs_daemon_style} value of the Rust virtiofsd (the default). */
@@ -111,6 +115,7 @@ public record HypervisorConfig(
         enableAnnotations = List.copyOf(enableAnnotations);
         validHypervisorPaths = List.copyOf(validHypervisorPaths);
         extraVirtiofs = List.copyOf(extraVirtiofs);
+        validKernelPaths = List.copyOf(validKernelPaths);
     }
 
     /** @return the defaults, as from an empty {@code [hypervisor.clh]} table */
@@ -180,6 +185,7 @@ public record HypervisorConfig(
         b.disableSeccomp = disableSeccomp;
         b.hypervisorLoglevel = hypervisorLoglevel;
         b.extraVirtiofs = extraVirtiofs;
+        b.validKernelPaths = validKernelPaths;
         b.virtioFsDaemonStyle = virtioFsDaemonStyle;
         return b;
     }
@@ -215,6 +221,7 @@ public record HypervisorConfig(
         boolean disableSeccomp = false;
         int hypervisorLoglevel = 1;
         List<ExtraVirtiofsDevice> extraVirtiofs = List.of();
+        List<String> validKernelPaths = List.of();
         String virtioFsDaemonStyle = DAEMON_STYLE_RUST;
 
         HypervisorConfig build() {
@@ -223,7 +230,7 @@ public record HypervisorConfig(
                     memorySlots, defaultBridges, sharedFs, virtioFsDaemon, validVirtioFsDaemonPaths, virtioFsCache,
                     virtioFsCacheSizeMib, virtioFsQueueSize, virtioFsExtraArgs, blockDeviceDriver,
                     disableBlockDeviceUse, enableAnnotations, validHypervisorPaths, enableDebug, disableSeccomp,
-                    hypervisorLoglevel, extraVirtiofs, virtioFsDaemonStyle);
+                    hypervisorLoglevel, extraVirtiofs, validKernelPaths, virtioFsDaemonStyle);
         }
     }
 }

@@ -14,8 +14,24 @@ import java.nio.file.Path;
  * @param directVolumesRoot {@code direct_volumes_root}: where {@code kata-runtime direct-volume add} leaves
  *                          {@code mountInfo.json}; default {@code /run/kata-containers/shared/direct-volumes}
  *                          (Kata's {@code kataDirectVolumeRootPath})
+ * @param maxExtraVirtiofs  {@code max_extra_virtiofs}: how many extra virtio-fs devices (each one virtiofsd
+ *                          process) a sandbox may have, from configuration and annotation together; default
+ *                          {@value #DEFAULT_MAX_EXTRA_VIRTIOFS}
+ * @param maxContainerMounts {@code max_container_mounts}: how many mounts one container's {@code config.json} may
+ *                          hold; default {@value #DEFAULT_MAX_CONTAINER_MOUNTS}
  */
-public record PodvisorExtras(Path stateDir, Path sharedRoot, Path directVolumesRoot) {
+public record PodvisorExtras(Path stateDir, Path sharedRoot, Path directVolumesRoot, int maxExtraVirtiofs,
+                             int maxContainerMounts) {
+
+    /** Default of {@code max_extra_virtiofs}: each device costs a virtiofsd process and a PCI slot. */
+    public static final int DEFAULT_MAX_EXTRA_VIRTIOFS = 8;
+    /** Default of {@code max_container_mounts}: far above what Kubernetes pods use, far below what hurts. */
+    public static final int DEFAULT_MAX_CONTAINER_MOUNTS = 1024;
+
+    /** Paths only; the limits at their defaults. */
+    public PodvisorExtras(Path stateDir, Path sharedRoot, Path directVolumesRoot) {
+        this(stateDir, sharedRoot, directVolumesRoot, DEFAULT_MAX_EXTRA_VIRTIOFS, DEFAULT_MAX_CONTAINER_MOUNTS);
+    }
 
     /** @return the defaults, as from an empty {@code [podvisor]} table */
     public static PodvisorExtras defaults() {

@@ -1,5 +1,7 @@
 package dev.podvisor.storage.plan;
 
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,6 +29,11 @@ record PodStorageConfig(
     static final String SPECIAL_VOLUMES = "io.katacontainers.config.runtime.special_volumes";
     static final String SANDBOX_BIND_MOUNTS = "io.katacontainers.config.runtime.sandbox_bind_mounts";
     private static final String HYPERVISOR_PREFIX = "io.katacontainers.config.hypervisor.";
+    /**
+     * The name {@code enable_annotations} must match for the {@code sandbox_bind_mounts} annotation to count: Kata's
+     * annotation gate, applied to this runtime annotation too because it exposes host paths to the guest.
+     */
+    static final String SANDBOX_BIND_MOUNTS_GATE = "sandbox_bind_mounts";
     private static final Pattern DEVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,35}");
     private static final Set<String> RESERVED = Set.of(GuestPaths.KATA_SHARED, "containers", "sandboxes", "direct-volumes", "rw", "ro", "rafs");
 
@@ -66,7 +73,13 @@ record PodStorageConfig(
                     throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "' is already defined");
                 }
                 String args = entry.substring(colon + 1).trim();
-                devices.put(name, args.isEmpty() ? List.of() : List.of(args.split("\\s+")));
+                List<String> argv = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
+                try {
+                    SafeVirtiofsdArgs.check(argv, "annotation " + EXTRA_VIRTIOFS + ": device '" + name + "'");
+                } catch (SafeVirtiofsdArgs.Refused refused) {
+                    throw new PlanException(refused.getMessage());
+                }
+                devices.put(name, argv);
             }
         }
 
@@ -74,6 +87,11 @@ record PodStorageConfig(
 
         List<SandboxBindMount> binds = new ArrayList<>();
         String sb = annotations.get(SANDBOX_BIND_MOUNTS);
+        if (sb != null && !settings.hypervisorAnnotationEnabled(SANDBOX_BIND_MOUNTS_GATE)) {
+            // issue 8, case 7: binding host paths into the VM is for pods the administrator allowed to ask
+            throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + " is not enabled (add a pattern matching \""
+                    + SANDBOX_BIND_MOUNTS_GATE + "\" to [hypervisor.clh] enable_annotations to allow it)");
+        }
         if (sb != null) {
             for (String entry : sb.split(";")) {
                 if (entry.isBlank()) {
@@ -104,7 +122,9 @@ record PodStorageConfig(
                         String mode = token.substring(at + 1);
                         p = token.substring(0, at);
                         if (mode.equals("rw")) {
-                            ro = false;
+                            throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": entry '" + token
+                                    + "': @rw is refused from an annotation (only [runtime] sandbox_bind_mounts in the"
+                                    + " configuration may bind a host path read-write)");
                         } else if (!mode.equals("ro")) {
                             throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": malformed entry '" + token + "' (mode must be @ro or @rw)");
                         }
