@@ -27,6 +27,12 @@ import java.util.regex.Pattern;
  * no_writeback readdirplus no_readdirplus announce_submounts allow_direct_io killpriv_v2 no_killpriv_v2
  * no_open cache=<mode> timeout=N log_level=<level>}.
  *
+ * <p>The same list serves QEMU's C virtiofsd ({@code virtio_fs_daemon_style = "c"}; its {@code --help}, QEMU 7.2),
+ * whose tuning options are mostly the {@code -o} ones above; it adds {@code -f} (foreground, what the shim runs
+ * anyway) and the {@code -o} options {@code debug posix_acl no_posix_acl security_label no_security_label
+ * no_allow_direct_io max_idle_threads=N}. Refused there too: {@code --daemonize} (the shim supervises the daemon
+ * in the foreground), {@code --print-capabilities}, and {@code -o sandbox= xattrmap= modcaps= allow_root}.
+ *
  * <p>Used by the configuration and by Podvisor's extra virtio-fs devices (issue 13).
  */
 public final class SafeVirtiofsdArgs {
@@ -46,16 +52,19 @@ public final class SafeVirtiofsdArgs {
     /** Options without a value. */
     private static final Set<String> FLAGS = Set.of("--xattr", "--posix-acl", "--announce-submounts",
             "--allow-direct-io", "--writeback", "--no-readdirplus", "--killpriv-v2", "--no-killpriv-v2",
-            "--security-label", "--preserve-noatime", "--allow-mmap", "--syslog", "-d", "--debug");
+            "--security-label", "--preserve-noatime", "--allow-mmap", "--syslog", "-d", "--debug",
+            "-f");
 
     /** {@code -o} options without a value. */
     private static final Set<String> O_FLAGS = Set.of("xattr", "no_xattr", "flock", "no_flock", "posix_lock",
             "no_posix_lock", "writeback", "no_writeback", "readdirplus", "no_readdirplus", "announce_submounts",
-            "allow_direct_io", "killpriv_v2", "no_killpriv_v2", "no_open");
+            "allow_direct_io", "killpriv_v2", "no_killpriv_v2", "no_open",
+            // QEMU's C virtiofsd
+            "debug", "posix_acl", "no_posix_acl", "security_label", "no_security_label", "no_allow_direct_io");
 
     /** {@code -o} options with a value. */
     private static final Map<String, Pattern> O_VALUED = Map.of("cache", CACHE, "timeout", NUMBER,
-            "log_level", LOG_LEVEL);
+            "log_level", LOG_LEVEL, "max_idle_threads", NUMBER);
 
     private SafeVirtiofsdArgs() {
     }
@@ -142,7 +151,9 @@ public final class SafeVirtiofsdArgs {
                 continue;
             }
             throw new Refused(where, "-o " + option, name.equals("source") ? "the shim sets the shared directory"
-                    : values != null ? "the value must match " + values.pattern() : "not an option a user may set");
+                    : values != null ? "the value must match " + values.pattern()
+                    : List.of("sandbox", "xattrmap", "modcaps", "allow_root").contains(name)
+                    ? "it changes what the guest reaches on the host" : "not an option a user may set");
         }
     }
 
@@ -150,6 +161,7 @@ public final class SafeVirtiofsdArgs {
         return switch (name) {
             case "--shared-dir", "--socket-path", "--socket", "--fd", "--socket-group", "--tag" ->
                     "the shim sets it";
+            case "--daemonize" -> "the shim runs virtiofsd in the foreground";
             case "--sandbox", "--seccomp", "--modcaps", "--uid-map", "--gid-map", "--translate-uid",
                  "--translate-gid", "--xattrmap", "--readonly" -> "it changes what the guest reaches on the host";
             default -> "not an option a user may set";

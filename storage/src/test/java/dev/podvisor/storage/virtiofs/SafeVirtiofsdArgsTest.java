@@ -47,4 +47,25 @@ class SafeVirtiofsdArgsTest {
         assertEquals("-o", refused("-o").token());
         assertEquals("-o cache=weird", refused("-o", "cache=weird").token());
     }
+
+    @Test
+    void theQemuCDaemonsTuningOptionsPass() {
+        List<String> args = List.of("--thread-pool-size=1", "-o", "announce_submounts", "-f", "--syslog",
+                "-o", "cache=none,timeout=86400,no_posix_acl,security_label,max_idle_threads=4,no_allow_direct_io",
+                "-o", "debug", "--rlimit-nofile=4096");
+        assertEquals(args, SafeVirtiofsdArgs.check(args, WHERE));
+    }
+
+    @Test
+    void theQemuCDaemonsDangerousOptionsAreRefusedByName() {
+        assertEquals(WHERE + ": virtiofsd argument '--daemonize' is not allowed (the shim runs virtiofsd in the foreground)",
+                refused("--daemonize").getMessage());
+        assertEquals(WHERE + ": virtiofsd argument '-o sandbox=chroot' is not allowed (it changes what the guest reaches on the host)",
+                refused("-o", "cache=auto,sandbox=chroot").getMessage());
+        assertEquals("-o xattrmap=:map::user.virtiofs.:", refused("-o", "xattrmap=:map::user.virtiofs.:").token());
+        assertEquals("-o modcaps=+sys_admin", refused("-omodcaps=+sys_admin").token());
+        assertEquals("-o allow_root", refused("-o", "allow_root").token());
+        assertEquals("--socket-path=/tmp/s", refused("--socket-path=/tmp/s").token());
+        assertEquals("-o max_idle_threads=many", refused("-o", "max_idle_threads=many").token());
+    }
 }
