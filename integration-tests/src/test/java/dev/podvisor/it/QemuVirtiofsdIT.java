@@ -5,6 +5,7 @@ import dev.podvisor.hypervisor.virtiofs.Virtiofsd;
 import dev.podvisor.hypervisor.virtiofs.VirtiofsdStyle;
 import dev.podvisor.it.support.BusyboxImage;
 import dev.podvisor.it.support.CommandResult;
+import dev.podvisor.it.support.Installed;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
 import dev.podvisor.sandbox.VirtualMachine;
@@ -110,6 +111,49 @@ class QemuVirtiofsdIT {
             assertTrue(result.stderr().contains("virtiofsd " + QEMU_VIRTIOFSD + " exited with status 1"), result.stderr());
             assertTrue(result.stderr().contains("fuse: unknown option(s): `-o cache=never'"), result.stderr());
             containerd.ctr("container", "rm", id);
+        }
+    }
+
+    @Test
+    void aCStylePodRunsOnTheTestbedWithEachDevicesCommandLine() throws Exception {
+        // the testbed's virtiofsd stand-in, taking the C daemon's command line as /usr/lib/qemu/virtiofsd does
+        Path standIn = Installed.get().testbedBin().resolve("qemu-virtiofsd");
+        Path configDir = dir.resolve("config");
+        Path config = TestbedConfig.write(configDir, """
+                virtio_fs_daemon = "%s"
+                virtio_fs_daemon_style = "c"
+                virtio_fs_cache = "metadata"
+                extra_virtiofs = ["db:--cache=never -o no_posix_lock"]
+                """.formatted(standIn), 30);
+        Path db = Files.createDirectories(dir.resolve("db"));
+        Files.writeString(db.resolve("file"), "rows\n");
+        try (PrivateContainerd containerd = PrivateContainerd.start(config)) {
+            BusyboxImage.importInto(containerd, "default");
+            String id = containerd.uniqueId("cpod");
+            markers.add(id);
+            containerd.ctr(Duration.ofSeconds(120), "run", "-d", "--runtime", StorageIT.RUNTIME,
+                    "--annotation", "io.katacontainers.config.runtime.special_volumes=db:/db",
+                    "--mount", "type=bind,src=" + db + ",dst=/db,options=rbind:rw",
+                    BusyboxImage.NAME, id, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done").requireSuccess();
+            try {
+                Path vmDir = configDir.resolve("state").resolve(id);
+                Path share = configDir.resolve("shared").resolve(id);
+                java.util.Map<String, String> argv = new java.util.HashMap<>();
+                ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                        .filter(c -> c.contains("VirtiofsdMain") && c.contains(vmDir.toString()))
+                        .forEach(c -> argv.put(c.replaceFirst(".*virtiofsd-([^ ]+)\\.sock.*", "$1"), c.replaceFirst(".*VirtiofsdMain ", "")));
+                assertEquals("--socket-path=" + vmDir.resolve("virtiofsd-kataShared.sock") + " -o source=" + share.resolve("ro")
+                        + " -o cache=none -o timeout=86400 --thread-pool-size=1 -o announce_submounts", argv.get("kataShared"),
+                        "Kata's metadata as the C daemon's cache=none with long timeouts, and Kata 2.x's C defaults: " + argv);
+                assertEquals("--socket-path=" + vmDir.resolve("virtiofsd-db.sock") + " -o source=" + share.resolve("db/ro")
+                        + " -o cache=none -o no_posix_lock", argv.get("db"), argv.toString());
+                CommandResult read = containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "r", id, "cat", "/db/file");
+                assertEquals("rows\n", read.stdout(), read.toString());
+            } finally {
+                containerd.ctr("task", "kill", "-s", "SIGTERM", id);
+                containerd.ctr(Duration.ofSeconds(60), "task", "delete", "-f", id);
+                containerd.ctr("container", "rm", id);
+            }
         }
     }
 }
