@@ -213,6 +213,22 @@ class VirtioFsDevicesIT {
         assertTrue(error.contains("token 'dev02:/data': container path '/data' is sent to two devices, 'dev01' and 'dev02'"), error);
     }
 
+    @Test
+    void aSpecialVolumeAnEarlierRuleTakesIsRefused() {
+        Path cache = dir.resolve("pods/uid/volumes/kubernetes.io~empty-dir/cache");
+        Commands.run(List.of("mkdir", "-p", cache.toString())).requireSuccess();
+        Commands.run(List.of("mount", "-t", "tmpfs", "-o", "size=16m", "podvisor-it-emptydir", cache.toString())).requireSuccess();
+        try {
+            String error = refused(id("early"), "--annotation", EXTRA + "=dev01:--thread-pool-size=1",
+                    "--annotation", SPECIAL + "=dev01:/cache",
+                    "--mount", "type=bind,src=" + cache + ",dst=/cache,options=rbind:rw");
+            assertTrue(error.contains("token 'dev01:/cache': container special volume '/cache' (device 'dev01') cannot be"
+                    + " served by a virtio-fs device: rule 'emptydir-tmpfs' decided it (guest-tmpfs)"), error);
+        } finally {
+            Commands.run(List.of("umount", cache.toString()));
+        }
+    }
+
     // ------------------------------------------------------------------------------ a pod with two devices
 
     @Test
