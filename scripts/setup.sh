@@ -13,7 +13,7 @@
 #   DIR/lib/                         the shim's runtime class path (shim/target/lib/* + the shim jar)
 #   DIR/bin/containerd-shim-kata-v2  launcher of dev.podvisor.shim.ShimMain
 #   DIR/bin/podvisor                 launcher of dev.podvisor.shim.cli.PodvisorCli
-#   DIR/testbed/bin/{cloud-hypervisor,virtiofsd}  the stand-ins' launchers (integration-tests/bin)
+#   DIR/testbed/bin/{cloud-hypervisor,virtiofsd,qemu-virtiofsd}  the stand-ins' launchers (integration-tests/bin)
 #   DIR/testbed/lib/                 their class path (integration-tests/target/lib/* + its jar)
 #   DIR/testbed/configuration.toml   a Kata-compatible configuration using the stand-ins
 #   /usr/local/bin/{containerd-shim-kata-v2,podvisor} -> DIR/bin/...
@@ -26,6 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc iproute2 maven jq python3 prometheus
   containernetworking-plugins
+  qemu-system-common  # QEMU's C virtiofsd /usr/lib/qemu/virtiofsd, for QemuVirtiofsdIT
   coreutils tar gzip findutils)
 SHIM_MAIN=dev.podvisor.shim.ShimMain
 CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
@@ -218,7 +219,7 @@ install_all() {
   write_launcher "$prefix/bin/podvisor" "$prefix/lib/*" "$CLI_MAIN" "$prefix/lib/shim.aot"
   # The stand-ins' own launchers find their class path in ../lib (the installed layout).
   local name
-  for name in cloud-hypervisor virtiofsd; do
+  for name in cloud-hypervisor virtiofsd qemu-virtiofsd; do
     [[ -f "$PODVISOR_REPO/integration-tests/bin/$name" ]] || die "integration-tests/bin/$name missing"
     install -m 0755 "$PODVISOR_REPO/integration-tests/bin/$name" "$prefix/testbed/bin/$name.tmp.$$"
     mv -f "$prefix/testbed/bin/$name.tmp.$$" "$prefix/testbed/bin/$name"

@@ -17,9 +17,23 @@ import java.util.concurrent.TimeUnit;
  * Launching and stopping the helper processes of a sandbox (cloud-hypervisor, virtiofsd): stdin from
  * {@code /dev/null}, stdout and stderr appended to one log file, a new session (and so process group) through
  * {@code setsid(1)} when it is installed, so that signals sent to the shim's group do not reach them.
+ *
+ * <p>Their life is tied to the shim's: they are started with {@code setpriv --pdeathsig KILL} (when
+ * {@code setpriv(1)} is installed), and always from one long-lived platform thread, because the kernel sends the
+ * parent-death signal when the <em>thread</em> that forked the child ends, and a virtual thread's carrier may end
+ * while the shim lives on. Each child is recorded in the {@link ChildRegistry} of its log's directory (the
+ * sandbox's state directory) the moment it starts.
  */
 public final class ChildProcesses {
     private static final List<Path> SETSID = List.of(Path.of("/usr/bin/setsid"), Path.of("/bin/setsid"));
+    private static final List<Path> SETPRIV = List.of(Path.of("/usr/bin/setpriv"), Path.of("/bin/setpriv"));
+    /** The one thread that forks children: it lives as long as the JVM, so the parent-death signal means the shim died. */
+    private static final java.util.concurrent.ExecutorService SPAWNER =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "podvisor-spawner");
+                t.setDaemon(true);
+                return t;
+            });
 
     private ChildProcesses() {
     }
@@ -43,24 +57,47 @@ public final class ChildProcesses {
 
     /**
      * Starts {@code argv} with stdin from {@code /dev/null} and stdout + stderr appended to {@code outputLog}
-     * (created if missing), in a new session when {@code setsid(1)} exists. {@code setsid(1)} execs the program
-     * in the same process, so the returned process's pid is the program's.
+     * (created if missing), in a new session when {@code setsid(1)} exists and with SIGKILL as its parent-death
+     * signal when {@code setpriv(1)} exists. Both exec the program in the same process, so the returned process's
+     * pid is the program's. It is recorded in {@code ChildRegistry.in(outputLog.getParent())} before this returns.
      *
      * @param argv      the program and its arguments
-     * @param outputLog the output file
+     * @param outputLog the output file, in the sandbox's state directory
      * @return the started process
-     * @throws IOException if the process cannot be started
+     * @throws IOException if the process cannot be started or recorded
      */
     public static Process spawn(List<String> argv, Path outputLog) throws IOException {
-        List<String> cmd = new ArrayList<>(argv.size() + 1);
+        List<String> cmd = new ArrayList<>(argv.size() + 4);
+        SETPRIV.stream().filter(Files::isExecutable).findFirst()
+                .ifPresent(p -> cmd.addAll(List.of(p.toString(), "--pdeathsig", "KILL")));
         SETSID.stream().filter(Files::isExecutable).findFirst().ifPresent(p -> cmd.add(p.toString()));
         cmd.addAll(argv);
-        return new ProcessBuilder(cmd)
+        ProcessBuilder builder = new ProcessBuilder(cmd)
                 .directory(new File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(outputLog.toFile()))
-                .redirectErrorStream(true)
-                .start();
+                .redirectErrorStream(true);
+        Process process;
+        try {
+            process = SPAWNER.submit(builder::start).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("starting " + argv.getFirst() + ": interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("starting " + argv.getFirst() + ": " + e.getCause(), e.getCause());
+        }
+        try {
+            String program = argv.getFirst();
+            ChildRegistry.in(outputLog.toAbsolutePath().getParent())
+                    .record(program.substring(program.lastIndexOf('/') + 1), process.pid());
+        } catch (java.io.UncheckedIOException e) {
+            process.destroyForcibly();
+            throw e.getCause();
+        }
+        return process;
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.podvisor.hypervisor;
 
+import dev.podvisor.hypervisor.virtiofs.VirtiofsdStyle;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -19,22 +21,31 @@ import java.util.Set;
  * @param virtioFsDaemon    virtiofsd binary ({@code virtio_fs_daemon})
  * @param virtioFsCache     virtiofsd {@code --cache} mode ({@code virtio_fs_cache}): auto, always, metadata,
  *                          never; null = auto
- * @param virtioFsExtraArgs extra virtiofsd arguments ({@code virtio_fs_extra_args}); null = Kata's default
- *                          {@code ["--thread-pool-size=1", "--announce-submounts"]}
+ * @param virtioFsExtraArgs extra virtiofsd arguments ({@code virtio_fs_extra_args}); null = Kata's default for
+ *                          the style ({@link VirtiofsdStyle#defaultExtraArgs()})
  * @param virtioFsQueueSize virtio-fs queue size ({@code virtio_fs_queue_size}), ≥ 1; Kata default 1024
  * @param debug             debug output ({@code enable_debug}): {@code -v}, serial console on the VMM's stdout,
  *                          debug kernel parameters
  * @param seccomp           Cloud Hypervisor's seccomp filter on (Kata {@code disable_seccomp = false});
  *                          false adds {@code --seccomp false}
+ * @param virtiofsdStyle    the command line {@code virtioFsDaemon} takes ({@code virtio_fs_daemon_style},
+ *                          Podvisor's); null = Rust
  */
 public record HypervisorSettings(Path path, Path kernel, Path initrd, Path image, String kernelParams,
                                  int defaultVcpus, int defaultMemoryMiB, Path virtioFsDaemon, String virtioFsCache,
                                  List<String> virtioFsExtraArgs, int virtioFsQueueSize, boolean debug,
-                                 boolean seccomp) {
+                                 boolean seccomp, VirtiofsdStyle virtiofsdStyle) {
+
+    /** Settings for the Rust virtiofsd. */
+    public HypervisorSettings(Path path, Path kernel, Path initrd, Path image, String kernelParams, int defaultVcpus,
+                              int defaultMemoryMiB, Path virtioFsDaemon, String virtioFsCache,
+                              List<String> virtioFsExtraArgs, int virtioFsQueueSize, boolean debug, boolean seccomp) {
+        this(path, kernel, initrd, image, kernelParams, defaultVcpus, defaultMemoryMiB, virtioFsDaemon, virtioFsCache,
+                virtioFsExtraArgs, virtioFsQueueSize, debug, seccomp, VirtiofsdStyle.RUST);
+    }
 
     /** Kata's default {@code virtio_fs_extra_args}. */
-    public static final List<String> DEFAULT_VIRTIO_FS_EXTRA_ARGS =
-            List.of("--thread-pool-size=1", "--announce-submounts");
+    public static final List<String> DEFAULT_VIRTIO_FS_EXTRA_ARGS = VirtiofsdStyle.RUST.defaultExtraArgs();
     /** Kata's default {@code virtio_fs_queue_size}. */
     public static final int DEFAULT_VIRTIO_FS_QUEUE_SIZE = 1024;
     /** Kata's default {@code virtio_fs_cache}. */
@@ -77,7 +88,8 @@ public record HypervisorSettings(Path path, Path kernel, Path initrd, Path image
             throw new IllegalArgumentException("[hypervisor.clh] virtio_fs_cache '" + virtioFsCache
                     + "': expected one of auto, always, metadata, never");
         }
-        virtioFsExtraArgs = virtioFsExtraArgs == null ? DEFAULT_VIRTIO_FS_EXTRA_ARGS : List.copyOf(virtioFsExtraArgs);
+        virtiofsdStyle = virtiofsdStyle == null ? VirtiofsdStyle.RUST : virtiofsdStyle;
+        virtioFsExtraArgs = virtioFsExtraArgs == null ? virtiofsdStyle.defaultExtraArgs() : List.copyOf(virtioFsExtraArgs);
         if (virtioFsQueueSize < 1) {
             throw new IllegalArgumentException("[hypervisor.clh] virtio_fs_queue_size " + virtioFsQueueSize
                     + ": must be ≥ 1");

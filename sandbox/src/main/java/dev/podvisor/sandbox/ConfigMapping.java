@@ -19,7 +19,8 @@ final class ConfigMapping {
         return new HypervisorSettings(path(clh.path()), path(clh.kernel()), path(clh.initrd()), path(clh.image()),
                 clh.kernelParams(), clh.bootVcpus(hostCpus), clh.defaultMemoryMib(), path(clh.virtioFsDaemon()),
                 clh.virtioFsCache().tomlName(), clh.virtioFsExtraArgs(), clh.virtioFsQueueSize(),
-                clh.enableDebug() || config.runtime().enableDebug(), !clh.disableSeccomp());
+                clh.enableDebug() || config.runtime().enableDebug(), !clh.disableSeccomp(),
+                dev.podvisor.hypervisor.virtiofs.VirtiofsdStyle.of(clh.virtioFsDaemonStyle()));
     }
 
     /**

@@ -30,6 +30,7 @@ import dev.podvisor.storage.plan.PlanException;
 import dev.podvisor.storage.plan.PlanInput;
 import dev.podvisor.storage.plan.PlannerSettings;
 import dev.podvisor.storage.plan.RootfsMount;
+import dev.podvisor.storage.plan.SpecialVolumeClaim;
 import dev.podvisor.storage.plan.StoragePlan;
 import dev.podvisor.storage.plan.StoragePlanner;
 import dev.podvisor.storage.spec.OciSpec;
@@ -77,6 +78,9 @@ final class ContainerStorage {
     static ContainerStorage create(PodvisorConfig config, String sandboxId, LogfmtLog log) {
         MountOperations ops = new HostMountOperations();
         SandboxShares shares = new SandboxShares(config.podvisor().sharedRoot(), sandboxId, ops);
+        // 0700 before anything is bound below: no host user walks through to a bind source or a rootfs
+        dev.podvisor.storage.linux.PrivateDirs.create(shares.writableDir(GuestPaths.KATA_SHARED).getParent());
+        dev.podvisor.storage.linux.PrivateDirs.create(shares.writableDir(GuestPaths.KATA_SHARED));
         shares.prepare(GuestPaths.KATA_SHARED);
         return new ContainerStorage(config, sandboxId, log, ops, shares);
     }
@@ -111,6 +115,7 @@ final class ContainerStorage {
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, sandboxId, true, spec.annotations(), spec,
                 List.of(), absolute);
         StoragePlan plan = StoragePlanner.plan(input, new LiveHostFacts(config.podvisor().directVolumesRoot()));
+        ResourceLimits.checkExtraVirtiofs(plan.virtioFsDevices().size(), config.podvisor());
         return plan.virtioFsDevices().stream()
                 .map(device -> new VirtualMachine.ExtraFsDevice(device.name(), device.virtiofsArgs(),
                         sharedDirectory(device.name())))
@@ -173,10 +178,12 @@ final class ContainerStorage {
         } catch (IOException e) {
             throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
         }
+        ResourceLimits.checkMounts(request.id(), spec.mounts().size(), config.podvisor());
         List<RootfsMount> rootfs = request.rootfs().stream()
                 .map(m -> new RootfsMount(m.type(), m.source(), m.options())).toList();
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, request.id(),
-                request.id().equals(sandboxId), spec.annotations(), spec, rootfs, bundle);
+                request.id().equals(sandboxId), spec.annotations(), spec, rootfs, bundle)
+                .withPodSpecialVolumes(podClaims(request.id()));
         HostFacts facts = new LiveHostFacts(config.podvisor().directVolumesRoot());
         StoragePlan plan;
         try {
@@ -204,11 +211,25 @@ final class ContainerStorage {
                     .setOCI(guestSpec)
                     .setSandboxPidns(false)
                     .build();
+            specialVolumeClaims.put(request.id(), plan.specialVolumeClaims());
             return new Prepared(plan, create, storages, JSON.valueToTree(record));
         } catch (RuntimeException e) {
             executor.undo(record);
             throw e;
         }
+    }
+
+    /** Container id to the special volumes it sent to extra devices: what the pod's next containers must agree with. */
+    private final Map<String, Map<String, SpecialVolumeClaim>> specialVolumeClaims = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Map<String, SpecialVolumeClaim> podClaims(String exceptContainer) {
+        Map<String, SpecialVolumeClaim> claims = new LinkedHashMap<>();
+        specialVolumeClaims.forEach((container, own) -> {
+            if (!container.equals(exceptContainer)) {
+                own.forEach(claims::putIfAbsent);
+            }
+        });
+        return claims;
     }
 
     /** Logs each decision with its rule and reason (what {@code podvisor plan} prints). */
@@ -330,6 +351,7 @@ final class ContainerStorage {
     /** Undoes one container's host setup (idempotent). */
     void release(String containerId, JsonNode hostSetup) {
         metrics().released(containerId);
+        specialVolumeClaims.remove(containerId);
         if (hostSetup == null || hostSetup.isNull()) {
             return;
         }

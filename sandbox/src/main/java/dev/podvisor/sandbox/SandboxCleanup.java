@@ -1,6 +1,7 @@
 package dev.podvisor.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.podvisor.hypervisor.ChildRegistry;
 import dev.podvisor.sandbox.log.LogfmtLog;
 import dev.podvisor.sandbox.network.TcFilterNetwork;
 import dev.podvisor.storage.exec.AttachedDisk;
@@ -9,6 +10,7 @@ import dev.podvisor.storage.exec.ExecutionRecord;
 import dev.podvisor.storage.exec.PlanExecutor;
 import dev.podvisor.storage.exec.SandboxDisks;
 import dev.podvisor.storage.exec.SandboxShares;
+import dev.podvisor.storage.exec.ShareRootSweep;
 import dev.podvisor.storage.linux.HostMounts;
 import dev.podvisor.storage.plan.GuestPaths;
 
@@ -18,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -59,11 +62,13 @@ public final class SandboxCleanup {
         if (state.isPresent()) {
             SandboxState sandbox = state.get();
             if (containerId.equals(sandbox.sandboxId())) {
-                daemonPid.flatMap(ProcessHandle::of).ifPresent(handle -> stop(handle, log));
-                tearDownSandbox(sandbox, log);
+                tearDownSandbox(sandbox, daemon(daemonPid, sandbox.sandboxId()), log);
+                StaleShimSocket.removeIfDead(bundle, log);
             } else if (!daemonAlive && sandbox.containers().containsKey(containerId)) {
                 undoContainer(sandbox, containerId, log);
             }
+        } else if (vmDir.isEmpty() && !daemonAlive) {
+            StaleShimSocket.removeIfDead(bundle, log); // a daemon that died before it made any state
         }
         Path rootfs = bundle.resolve("rootfs");
         try {
@@ -80,13 +85,27 @@ public final class SandboxCleanup {
         }
     }
 
-    private static void tearDownSandbox(SandboxState sandbox, LogfmtLog log) {
-        List<Long> pids = new ArrayList<>(sandbox.virtiofsdPids());
-        pids.addFirst(sandbox.vmmPid());
-        for (long pid : pids) {
-            if (pid > 0) {
-                ProcessHandle.of(pid).ifPresent(handle -> stop(handle, log));
+    /** How long stopping every process of a sandbox may take: well inside containerd's 5 s for {@code delete}. */
+    static final Duration STOP_BUDGET = Duration.ofMillis(2500);
+
+    /**
+     * Undoes a whole sandbox from its persisted state: stops every process it recorded (and {@code extra}, e.g.
+     * the daemon named by the bundle) at once within {@link #STOP_BUDGET}, undoes each container's host setup,
+     * removes the shares and the state directory. Never talks to the VM or the agent.
+     */
+    static void tearDownSandbox(SandboxState sandbox, List<ChildRegistry.Child> extra, LogfmtLog log) {
+        List<ChildRegistry.Child> processes = new ArrayList<>(extra);
+        processes.addAll(ChildRegistry.in(Path.of(sandbox.vmDir())).children());
+        List<Long> legacy = new ArrayList<>(sandbox.virtiofsdPids());
+        legacy.addFirst(sandbox.vmmPid());
+        for (long pid : legacy) { // states written before the registry existed: the pid only
+            if (pid > 0 && processes.stream().noneMatch(c -> c.pid() == pid)) {
+                ChildRegistry.startTicks(pid).ifPresent(t -> processes.add(new ChildRegistry.Child("recorded", pid, t)));
             }
+        }
+        List<ChildRegistry.Child> left = ChildRegistry.stopAll(processes, STOP_BUDGET);
+        if (!left.isEmpty()) {
+            log.warn("processes survived SIGKILL", "pids", left.stream().map(c -> Long.toString(c.pid())).toList());
         }
         try {
             TcFilterNetwork.undo(sandbox.network(), log); // the VMM is gone: the taps are free
@@ -104,7 +123,29 @@ public final class SandboxCleanup {
         } catch (RuntimeException e) {
             log.warn("removing the shares failed", "error", e.getMessage());
         }
+        // whatever no record names (extra devices' shares, a container whose create was cut short)
+        List<String> stuck = ShareRootSweep.sweep(Path.of(sandbox.shareRoot()));
+        if (!stuck.isEmpty()) {
+            log.warn("mounts under the share tree could not be removed", "mounts", String.join(",", stuck));
+        }
         VmSandbox.deleteTree(Path.of(sandbox.vmDir()));
+    }
+
+    /**
+     * The daemon named by the bundle's {@code shim.pid}, as a process to stop, only while that pid is a shim
+     * daemon serving {@code sandboxId} (a reused pid is left alone).
+     */
+    private static List<ChildRegistry.Child> daemon(Optional<Long> daemonPid, String sandboxId) {
+        if (daemonPid.isEmpty()) {
+            return List.of();
+        }
+        long pid = daemonPid.get();
+        String cmdline = ProcessHandle.of(pid).flatMap(h -> h.info().commandLine()).orElse("");
+        if (!cmdline.contains("dev.podvisor.shim.ShimMain")
+                || !(cmdline.endsWith(" -id " + sandboxId) || cmdline.contains(" -id " + sandboxId + " "))) {
+            return List.of();
+        }
+        return ChildRegistry.startTicks(pid).map(t -> List.of(new ChildRegistry.Child("shim", pid, t))).orElse(List.of());
     }
 
     private static void undoContainer(SandboxState sandbox, String containerId, LogfmtLog log) {
@@ -139,19 +180,6 @@ public final class SandboxCleanup {
             executor.undo(record);
         } catch (IOException | RuntimeException e) {
             log.warn("undoing host setup failed", "container", containerId, "error", e.getMessage());
-        }
-    }
-
-    private static void stop(ProcessHandle handle, LogfmtLog log) {
-        if (!handle.isAlive()) {
-            return;
-        }
-        handle.destroy();
-        try {
-            handle.onExit().get(2, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (Exception timeout) {
-            handle.destroyForcibly();
-            log.warn("process did not stop on SIGTERM; killed", "pid", handle.pid());
         }
     }
 

@@ -150,8 +150,18 @@ public final class VirtualMachine {
         return virtiofsds.stream().anyMatch(v -> v.socketPath().equals(socket));
     }
 
-    /** A virtiofsd for an extra device: its own arguments, and its own {@code --cache} if it names one. */
+    /** Starts the virtiofsd of an extra device ({@link #extraDeviceOptions}). */
     private static Virtiofsd startVirtiofsd(HypervisorSettings settings, Path vmDir, ExtraFsDevice device) throws IOException {
+        return Virtiofsd.start(extraDeviceOptions(settings, vmDir, device));
+    }
+
+    /**
+     * How the shim launches an extra device's virtiofsd: the configured binary in its style, socket
+     * {@code <vm dir>/virtiofsd-<tag>.sock}, the device's directory, and the device's arguments after the style's
+     * own; a {@code --cache} among them replaces {@code virtio_fs_cache} (a C-style device's {@code -o cache=}
+     * stays among its arguments: the C daemon takes the last).
+     */
+    public static Virtiofsd.Options extraDeviceOptions(HypervisorSettings settings, Path vmDir, ExtraFsDevice device) {
         Path socket = VmConfigs.virtiofsdSocket(vmDir, device.tag());
         Virtiofsd.Options defaults = Virtiofsd.Options.of(settings, socket, device.sharedDir(),
                 vmDir.resolve("virtiofsd-" + device.tag() + ".log"));
@@ -168,8 +178,8 @@ public final class VirtualMachine {
                 args.add(arg);
             }
         }
-        return Virtiofsd.start(new Virtiofsd.Options(defaults.binary(), socket, device.sharedDir(), cache, args,
-                defaults.outputFile(), defaults.startTimeout()));
+        return new Virtiofsd.Options(defaults.binary(), socket, device.sharedDir(), cache, args,
+                defaults.outputFile(), defaults.startTimeout(), defaults.style());
     }
 
     public long vmmPid() {
@@ -227,14 +237,25 @@ public final class VirtualMachine {
         }
     }
 
-    /** Shuts the VMM down ({@code vmm.shutdown}, then SIGKILL after 5 s) and stops virtiofsd. */
+    /** Whether the VMM process still runs. */
+    public boolean isAlive() {
+        return vmm.isAlive();
+    }
+
+    /**
+     * Shuts the VMM down ({@code vmm.shutdown}, then SIGKILL after 3 s; at once when it is already dead) and
+     * stops every virtiofsd together (SIGTERM to all, then SIGKILL after one shared 1 s grace). Safe to call
+     * more than once.
+     */
     public void stop() {
-        boolean clean = vmm.shutdown(Duration.ofSeconds(5));
+        boolean clean = vmm.shutdown(vmm.isAlive() ? Duration.ofSeconds(3) : Duration.ZERO);
         if (!clean) {
             log.warn("cloud-hypervisor did not shut down cleanly; killed", "pid", vmm.pid());
         }
+        virtiofsds.forEach(v -> v.handle().destroy());
+        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
         for (Virtiofsd virtiofsd : virtiofsds) {
-            virtiofsd.stop(Duration.ofSeconds(2));
+            virtiofsd.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         }
     }
 }

@@ -15,6 +15,7 @@ import dev.podvisor.protocols.containerd.runtimeoptions.v1.Options;
 import dev.podvisor.protocols.ttrpc.Code;
 import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
+import dev.podvisor.hypervisor.ChildRegistry;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
 import dev.podvisor.sandbox.config.ConfigLoader;
@@ -26,6 +27,7 @@ import dev.podvisor.sandbox.network.TcFilterNetwork;
 import dev.podvisor.hypervisor.clh.NetConfig;
 import dev.podvisor.hypervisor.clh.TapNic;
 import dev.podvisor.storage.linux.Linux;
+import dev.podvisor.storage.linux.PrivateDirs;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -62,6 +64,7 @@ public final class VmSandbox implements PodSandbox {
     public static final String GUEST_SHM_DIR = "/run/kata-containers/sandbox/shm";
     /** The agent's vsock port (Kata: DEFAULT_AGENT_VSOCK_PORT). */
     public static final int AGENT_PORT = 1024;
+    private static final int SIGKILL = 9;
 
     private final SandboxLaunch launch;
     private final PodvisorConfig config;
@@ -105,8 +108,13 @@ public final class VmSandbox implements PodSandbox {
             if (Files.exists(vmDir.resolve(SandboxState.FILE))) {
                 throw new IllegalStateException("sandbox " + launch.sandboxId() + ": state already exists in " + vmDir);
             }
-            Files.createDirectories(vmDir);
+            PrivateDirs.create(vmDir);
             undo.push(() -> deleteTree(vmDir));
+            // the shim first: a later delete or sweep knows from this record whether the sandbox's owner is gone
+            ChildRegistry.in(vmDir).record(ChildRegistry.SHIM, ProcessHandle.current().pid());
+            // and the bundle names the state from now on: a shim killed during boot is undone by delete too
+            SandboxCleanup.linkBundle(launch.bundle(), vmDir);
+            StaleSandboxSweep.inBackground(config.podvisor().stateDir(), log);
             Path shareRoot = config.podvisor().sharedRoot().resolve(launch.sandboxId());
             SandboxState state = new SandboxState(launch.sandboxId(), vmDir.toString(), shareRoot.toString(), 0,
                     List.of(), Map.of());
@@ -334,7 +342,18 @@ public final class VmSandbox implements PodSandbox {
 
     @Override
     public void signal(String containerId, String execId, int signal, boolean all) {
-        agent.signalProcess(containerId, execId, signal);
+        try {
+            agent.signalProcess(containerId, execId, signal);
+        } catch (TtrpcException e) {
+            if (signal == SIGKILL && AgentFaults.unreachable(e, vm)) {
+                // a hung or lost agent cannot kill anything: stopping the VM does, and ends every wait
+                log.error("the guest agent does not answer; stopping the VM to carry out SIGKILL",
+                        "container", containerId, "error", e.getMessage());
+                vm.stop();
+                return;
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -380,9 +399,13 @@ public final class VmSandbox implements PodSandbox {
     @Override
     public void removeContainer(String containerId) {
         try {
-            agent.removeContainer(containerId, 0);
+            agent.withRequestTimeout(AgentFaults.TEARDOWN_CALL).removeContainer(containerId, 0);
         } catch (TtrpcException e) {
-            if (e.code() != Code.NOT_FOUND) {
+            if (AgentFaults.unreachable(e, vm)) {
+                // the VM or its agent is gone, so is the container: still undo the host side (issue 8, case 1)
+                log.warn("the guest agent is unreachable; treating the container as gone", "container", containerId,
+                        "error", e.getMessage());
+            } else if (e.code() != Code.NOT_FOUND) {
                 throw e;
             }
         }
@@ -429,8 +452,8 @@ public final class VmSandbox implements PodSandbox {
         steps.push(agent::close);
         steps.push(() -> {
             try {
-                if (sandboxCreated) {
-                    agent.destroySandbox();
+                if (sandboxCreated && vm.isAlive()) {
+                    agent.withRequestTimeout(AgentFaults.TEARDOWN_CALL).destroySandbox();
                 }
             } catch (TtrpcException e) {
                 log.warn("DestroySandbox failed", "error", e.getMessage());

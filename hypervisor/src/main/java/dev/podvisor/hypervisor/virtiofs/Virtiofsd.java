@@ -2,6 +2,7 @@ package dev.podvisor.hypervisor.virtiofs;
 
 import dev.podvisor.hypervisor.ChildProcesses;
 import dev.podvisor.hypervisor.HypervisorSettings;
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -14,9 +15,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A running virtiofsd serving one virtio-fs share. Started with the Rust virtiofsd command line as Kata
- * runtime-rs does ({@code share_virtio_fs_standalone.rs}): {@code <virtiofsd> --socket-path <sock>
- * --shared-dir <dir> --cache <mode> <extra args>}, stdin from {@code /dev/null}, output appended to a file, in
+ * A running virtiofsd serving one virtio-fs share. Started with the command line of its {@link VirtiofsdStyle}:
+ * the Rust one as Kata runtime-rs does ({@code share_virtio_fs_standalone.rs}): {@code <virtiofsd> --socket-path
+ * <sock> --shared-dir <dir> --cache <mode> <extra args>}, or QEMU's C one ({@code --socket-path=<sock> -o
+ * source=<dir> -o cache=<mode> <extra args>}); stdin from {@code /dev/null}, output appended to a file, in
  * its own session; ready once the socket file exists. It must be started before the VMM that connects to it.
  */
 public final class Virtiofsd implements AutoCloseable {
@@ -34,11 +36,20 @@ public final class Virtiofsd implements AutoCloseable {
      *                     {@link HypervisorSettings#DEFAULT_VIRTIO_FS_EXTRA_ARGS})
      * @param outputFile   receives stdout and stderr (appended)
      * @param startTimeout bound of the wait for the socket file
+     * @param style        the command-line style of {@code binary}
      */
     public record Options(Path binary, Path socketPath, Path sharedDir, String cache, List<String> extraArgs,
-                          Path outputFile, Duration startTimeout) {
+                          Path outputFile, Duration startTimeout, VirtiofsdStyle style) {
+
+        /** Options for the Rust virtiofsd. */
+        public Options(Path binary, Path socketPath, Path sharedDir, String cache, List<String> extraArgs,
+                       Path outputFile, Duration startTimeout) {
+            this(binary, socketPath, sharedDir, cache, extraArgs, outputFile, startTimeout, VirtiofsdStyle.RUST);
+        }
+
         /** Checks required fields; copies the list. */
         public Options {
+            Objects.requireNonNull(style, "style");
             Objects.requireNonNull(binary, "binary");
             Objects.requireNonNull(socketPath, "socketPath");
             Objects.requireNonNull(sharedDir, "sharedDir");
@@ -60,17 +71,19 @@ public final class Virtiofsd implements AutoCloseable {
          */
         public static Options of(HypervisorSettings settings, Path socketPath, Path sharedDir, Path outputFile) {
             return new Options(settings.virtioFsDaemon(), socketPath, sharedDir, settings.virtioFsCache(),
-                    settings.virtioFsExtraArgs(), outputFile, Duration.ofSeconds(10));
+                    settings.virtioFsExtraArgs(), outputFile, Duration.ofSeconds(10), settings.virtiofsdStyle());
         }
 
         /**
          * The argument vector these options produce.
          *
-         * @return {@code [binary, --socket-path, sock, --shared-dir, dir, --cache, mode, extra...]}
+         * @return {@code [binary, <the style's own arguments>, extra...]}, e.g. for Rust {@code [binary,
+         *         --socket-path, sock, --shared-dir, dir, --cache, mode, extra...]}
          */
         public List<String> argv() {
-            List<String> argv = new ArrayList<>(List.of(binary.toString(), "--socket-path", socketPath.toString(),
-                    "--shared-dir", sharedDir.toString(), "--cache", cache));
+            List<String> argv = new ArrayList<>();
+            argv.add(binary.toString());
+            argv.addAll(style.ownArgs(socketPath, sharedDir, cache));
             argv.addAll(extraArgs);
             return List.copyOf(argv);
         }
@@ -92,11 +105,14 @@ public final class Virtiofsd implements AutoCloseable {
      * @throws NoSuchFileException naming the configured binary (or the shared directory) if it does not exist;
      *                             nothing is started or created then
      * @throws java.nio.file.AccessDeniedException naming the binary if it is not executable
+     * @throws SafeVirtiofsdArgs.Refused for an extra argument outside the allow-list (nothing is started)
      * @throws IOException if it exits early or its socket does not appear within the start timeout (message with
      *                     the tail of its output); the process is killed
      */
     public static Virtiofsd start(Options options) throws IOException {
         ChildProcesses.requireExecutable(options.binary(), "virtiofsd binary ([hypervisor.clh] virtio_fs_daemon)");
+        // the settings were checked where they were read; this is the last line before a command line
+        SafeVirtiofsdArgs.check(options.extraArgs(), "virtiofsd " + options.socketPath().getFileName());
         if (!Files.isDirectory(options.sharedDir())) {
             throw new NoSuchFileException(options.sharedDir().toString(), null,
                     "virtiofsd --shared-dir: not an existing directory");

@@ -17,7 +17,8 @@ import java.util.List;
 
 /**
  * The virtiofsd stand-in (run through {@code integration-tests/bin/virtiofsd}): accepts the Rust virtiofsd
- * command line ({@link VirtiofsdOptions}), checks the shared directory, and serves exactly one VMM connection
+ * command line ({@link VirtiofsdOptions}), or QEMU's C one when run through {@code integration-tests/bin/qemu-virtiofsd}
+ * ({@link QemuVirtiofsdOptions}), checks the shared directory, and serves exactly one VMM connection
  * like the real daemon's vhost-user listener: it waits for the connection on {@code --socket-path} (an
  * existing file there is replaced first) or on the inherited listening descriptor {@code --fd}, stops
  * listening once the VMM connected (the socket file is removed then, as the real listener does on drop), and
@@ -46,6 +47,13 @@ public final class VirtiofsdMain {
     private static volatile Path socketToRemove;
 
     /**
+     * Set to {@value #C_STYLE} by {@code integration-tests/bin/qemu-virtiofsd}: the stand-in then takes QEMU's C
+     * virtiofsd command line ({@link QemuVirtiofsdOptions}), as {@code /usr/lib/qemu/virtiofsd} does.
+     */
+    static final String STYLE_VARIABLE = "PODVISOR_TESTBED_VIRTIOFSD_STYLE";
+    static final String C_STYLE = "c";
+
+    /**
      * Runs the stand-in.
      *
      * @param args the virtiofsd command line
@@ -53,7 +61,8 @@ public final class VirtiofsdMain {
     public static void main(String[] args) {
         VirtiofsdOptions o;
         try {
-            o = VirtiofsdOptions.parse(List.of(args));
+            o = C_STYLE.equals(System.getenv(STYLE_VARIABLE)) ? QemuVirtiofsdOptions.parse(List.of(args))
+                    : VirtiofsdOptions.parse(List.of(args));
         } catch (VirtiofsdOptions.UsageException e) {
             (e.exitCode() == 0 ? System.out : System.err).println(e.getMessage());
             System.exit(e.exitCode());

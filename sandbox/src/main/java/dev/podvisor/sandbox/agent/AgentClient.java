@@ -76,6 +76,16 @@ public final class AgentClient implements AutoCloseable {
         this.requestTimeout = requestTimeout;
     }
 
+    /**
+     * The same connection with another deadline for non-blocking calls (teardown uses a short one: an agent
+     * that does not answer within it counts as gone).
+     */
+    public AgentClient withRequestTimeout(Duration timeout) {
+        AgentClient copy = new AgentClient(client, timeout);
+        copy.callObserver = callObserver;
+        return copy;
+    }
+
     /** Receives (method, duration in ns) after each call, for metrics. */
     public void observeCalls(BiConsumer<String, Long> observer) {
         this.callObserver = observer;

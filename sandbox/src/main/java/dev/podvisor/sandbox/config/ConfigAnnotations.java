@@ -3,6 +3,7 @@ package dev.podvisor.sandbox.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.regex.PatternSyntaxException;
  * gated (Kata does not gate them either).
  *
  * <p><b>Hypervisor annotations honoured</b> (suffixes): {@code path} (must match {@code valid_hypervisor_paths}),
- * {@code kernel}, {@code image}, {@code initrd}, {@code firmware}, {@code kernel_params} (appended),
+ * {@code kernel}, {@code image}, {@code initrd}, {@code firmware} (each checked by {@link BootFileGuard}),
+ * {@code kernel_params} (appended; the whole at most {@link BootFileGuard#MAX_KERNEL_PARAMS_BYTES} bytes),
  * {@code machine_accelerators}, {@code default_vcpus} (float, rounded up, at most the host's CPUs),
  * {@code default_maxvcpus}, {@code default_memory} (MiB, at least 256), {@code memory_slots}, {@code shared_fs},
  * {@code virtio_fs_daemon} (must match {@code valid_virtio_fs_daemon_paths}), {@code virtio_fs_cache},
@@ -135,23 +137,24 @@ public final class ConfigAnnotations {
                 }
                 h.path = value;
             }
-            case "kernel" -> h.kernel = value;
+            case "kernel" -> h.kernel = BootFileGuard.check(orig, orig.kernel(), key, value);
             case "image" -> {
-                h.image = value;
+                h.image = BootFileGuard.check(orig, orig.image(), key, value);
                 if (!value.isEmpty()) {
                     h.initrd = "";
                 }
             }
             case "initrd" -> {
-                h.initrd = value;
+                h.initrd = BootFileGuard.check(orig, orig.initrd(), key, value);
                 if (!value.isEmpty()) {
                     h.image = "";
                 }
             }
-            case "firmware" -> h.firmware = value;
+            case "firmware" -> h.firmware = BootFileGuard.check(orig, orig.firmware(), key, value);
             case "kernel_params" -> {
                 if (!value.isBlank()) {
                     h.kernelParams = h.kernelParams.isBlank() ? value.strip() : h.kernelParams + " " + value.strip();
+                    BootFileGuard.checkKernelParams(h.kernelParams, "annotation " + key);
                 }
             }
             case "machine_accelerators" -> {
@@ -229,7 +232,7 @@ public final class ConfigAnnotations {
             }
             case "virtio_fs_extra_args" -> {
                 List<String> args = new ArrayList<>(h.virtioFsExtraArgs);
-                args.addAll(jsonStrings(key, value));
+                args.addAll(safeVirtiofsdArgs(jsonStrings(key, value), "annotation " + key));
                 h.virtioFsExtraArgs = args;
             }
             case "block_device_driver" -> {
@@ -330,6 +333,15 @@ public final class ConfigAnnotations {
         } catch (NumberFormatException e) {
             throw bad(key, value, "Error parsing annotation for " + key
                     + ": The number exceeds the maximum allowed for its type");
+        }
+    }
+
+    /** {@link SafeVirtiofsdArgs#check}, its refusal as a {@link ConfigException}. */
+    static List<String> safeVirtiofsdArgs(List<String> args, String where) {
+        try {
+            return SafeVirtiofsdArgs.check(args, where);
+        } catch (SafeVirtiofsdArgs.Refused e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 

@@ -355,6 +355,7 @@ public final class ConfigLoader {
             throw t.bad("rootfs_type", "expected \"ext4\", \"xfs\" or \"erofs\"");
         }
         b.kernelParams = t.string("kernel_params", b.kernelParams);
+        BootFileGuard.checkKernelParams(b.kernelParams, source + ": " + t.where("kernel_params"));
         b.firmware = t.string("firmware", b.firmware);
         b.machineAccelerators = normalizeAccelerators(t.string("machine_accelerators", b.machineAccelerators));
 
@@ -423,7 +424,15 @@ public final class ConfigLoader {
                     + " most 32768");
         }
         b.virtioFsQueueSize = queue;
-        b.virtioFsExtraArgs = t.strings("virtio_fs_extra_args", b.virtioFsExtraArgs);
+        b.virtioFsDaemonStyle = t.string("virtio_fs_daemon_style", b.virtioFsDaemonStyle);
+        if (!List.of(HypervisorConfig.DAEMON_STYLE_RUST, HypervisorConfig.DAEMON_STYLE_C).contains(b.virtioFsDaemonStyle)) {
+            throw t.bad("virtio_fs_daemon_style", "expected \"rust\" (Kata's virtiofsd) or \"c\" (QEMU's /usr/lib/qemu/virtiofsd)");
+        }
+        if (b.virtioFsDaemonStyle.equals(HypervisorConfig.DAEMON_STYLE_C)) {
+            b.virtioFsExtraArgs = List.of("--thread-pool-size=1", "-o", "announce_submounts"); // Kata 2.x's default for it
+        }
+        b.virtioFsExtraArgs = ConfigAnnotations.safeVirtiofsdArgs(t.strings("virtio_fs_extra_args", b.virtioFsExtraArgs),
+                source + ": " + t.where("virtio_fs_extra_args"));
 
         String driver = t.string("block_device_driver", b.blockDeviceDriver);
         switch (driver) {
@@ -443,6 +452,7 @@ public final class ConfigLoader {
             }
         }
         b.validHypervisorPaths = t.strings("valid_hypervisor_paths", b.validHypervisorPaths);
+        b.validKernelPaths = t.strings("valid_kernel_paths", b.validKernelPaths);
         b.enableDebug = t.bool("enable_debug", b.enableDebug);
         b.disableSeccomp = t.bool("disable_seccomp", b.disableSeccomp);
         int level = t.uint("hypervisor_loglevel", b.hypervisorLoglevel, "a non-negative integer log level");
@@ -540,7 +550,9 @@ public final class ConfigLoader {
         PodvisorExtras d = PodvisorExtras.defaults();
         return new PodvisorExtras(absolute(t, "state_dir", d.stateDir()), absolute(t, "shared_root", d.sharedRoot()),
                 absolute(t, "direct_volumes_root", d.directVolumesRoot()),
-                absolute(t, "management_dir", d.managementDir()));
+                absolute(t, "management_dir", d.managementDir()),
+                (int) t.integer("max_extra_virtiofs", d.maxExtraVirtiofs(), 0, 64, "a number of devices"),
+                (int) t.integer("max_container_mounts", d.maxContainerMounts(), 1, 65536, "a number of mounts"));
     }
 
     private static Path absolute(TomlTable t, String key, Path def) {

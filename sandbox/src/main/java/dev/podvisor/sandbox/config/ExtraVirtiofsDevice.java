@@ -1,5 +1,7 @@
 package dev.podvisor.sandbox.config;
 
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,9 +18,9 @@ import java.util.regex.Pattern;
  *
  * <p>The arguments are this device's virtiofsd arguments in full: they are used instead of
  * {@code virtio_fs_extra_args} and {@code virtio_fs_cache} (which belong to the default {@code kataShared} device).
- * Podvisor itself adds the socket and the shared directory, so {@code --socket-path} (and its old spelling
- * {@code --socket}), {@code --shared-dir} (and the legacy {@code -o source=<dir>}), {@code --fd} and
- * {@code --socket-group} are refused here.
+ * Podvisor itself adds the socket and the shared directory; every argument must be on the allow-list of
+ * {@link SafeVirtiofsdArgs} ({@code --socket-path}, {@code --shared-dir}, {@code -o source=}, {@code --sandbox},
+ * {@code --seccomp}... are refused with the device and the token named).
  *
  * @param name          the virtio-fs tag and device name: 1 to 36 bytes (the size of the tag field in the virtio-fs
  *                      device configuration), letters, digits, {@code _ . -}, starting with a letter or digit, not
@@ -35,8 +37,6 @@ public record ExtraVirtiofsDevice(String name, List<String> virtiofsdArgs) {
     public static final int MAX_TAG_BYTES = 36;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
-    private static final List<String> RESERVED_ARGS = List.of("--socket-path", "--socket", "--shared-dir", "--fd",
-            "--socket-group");
 
     /**
      * @throws ConfigException when the name or an argument breaks the rules in the class description (the message
@@ -49,22 +49,10 @@ public record ExtraVirtiofsDevice(String name, List<String> virtiofsdArgs) {
         if (problem != null) {
             throw new ConfigException("extra virtio-fs device name '" + name + "': " + problem);
         }
-        for (int i = 0; i < virtiofsdArgs.size(); i++) {
-            String arg = virtiofsdArgs.get(i);
-            for (String reserved : RESERVED_ARGS) {
-                if (arg.equals(reserved) || arg.startsWith(reserved + "=")) {
-                    throw new ConfigException("extra virtio-fs device '" + name + "': argument '" + arg
-                            + "' is set by Podvisor and may not be given");
-                }
-            }
-            String options = arg.equals("-o") && i + 1 < virtiofsdArgs.size() ? virtiofsdArgs.get(i + 1)
-                    : arg.startsWith("-o") ? arg.substring(2) : "";
-            for (String option : options.split(",")) {
-                if (option.startsWith("source=")) {
-                    throw new ConfigException("extra virtio-fs device '" + name + "': option '-o " + option
-                            + "' is set by Podvisor and may not be given");
-                }
-            }
+        try {
+            SafeVirtiofsdArgs.check(virtiofsdArgs, "extra virtio-fs device '" + name + "'");
+        } catch (SafeVirtiofsdArgs.Refused e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 

@@ -56,6 +56,12 @@ import java.util.List;
  * @param hypervisorLoglevel       {@code hypervisor_loglevel}: Cloud Hypervisor verbosity 0..3 (number of
  *                                 {@code -v}); above 3 is capped with a warning; default 1
  * @param extraVirtiofs            {@code extra_virtiofs} (Podvisor): extra virtio-fs devices; default []
+ * @param validKernelPaths         {@code valid_kernel_paths}: globs a {@code kernel}, {@code image}, {@code initrd}
+ *                                 or {@code firmware} annotation must match; default [] = the directory of the
+ *                                 configured file (see {@link BootFileGuard})
+ * @param virtioFsDaemonStyle      {@code virtio_fs_daemon_style} (Podvisor): the command line
+ *                                 {@code virtio_fs_daemon} takes, {@code rust} (Kata's daemon) or {@code c}
+ *                                 (QEMU's); default {@code rust}
  */
 public record HypervisorConfig(
         String path,
@@ -86,7 +92,14 @@ public record HypervisorConfig(
         boolean enableDebug,
         boolean disableSeccomp,
         int hypervisorLoglevel,
-        List<ExtraVirtiofsDevice> extraVirtiofs) {
+        List<ExtraVirtiofsDevice> extraVirtiofs,
+        List<String> validKernelPaths,
+        String virtioFsDaemonStyle) {
+
+    /** {@code virtio_fs_daemon_style} value of the Rust virtiofsd (the default). */
+    public static final String DAEMON_STYLE_RUST = "rust";
+    /** {@code virtio_fs_daemon_style} value of QEMU's C virtiofsd. */
+    public static final String DAEMON_STYLE_C = "c";
 
     /** {@code shared_fs} value: the only one Podvisor supports. */
     public static final String SHARED_FS_VIRTIO_FS = "virtio-fs";
@@ -102,6 +115,7 @@ public record HypervisorConfig(
         enableAnnotations = List.copyOf(enableAnnotations);
         validHypervisorPaths = List.copyOf(validHypervisorPaths);
         extraVirtiofs = List.copyOf(extraVirtiofs);
+        validKernelPaths = List.copyOf(validKernelPaths);
     }
 
     /** @return the defaults, as from an empty {@code [hypervisor.clh]} table */
@@ -171,6 +185,8 @@ public record HypervisorConfig(
         b.disableSeccomp = disableSeccomp;
         b.hypervisorLoglevel = hypervisorLoglevel;
         b.extraVirtiofs = extraVirtiofs;
+        b.validKernelPaths = validKernelPaths;
+        b.virtioFsDaemonStyle = virtioFsDaemonStyle;
         return b;
     }
 
@@ -205,6 +221,8 @@ public record HypervisorConfig(
         boolean disableSeccomp = false;
         int hypervisorLoglevel = 1;
         List<ExtraVirtiofsDevice> extraVirtiofs = List.of();
+        List<String> validKernelPaths = List.of();
+        String virtioFsDaemonStyle = DAEMON_STYLE_RUST;
 
         HypervisorConfig build() {
             return new HypervisorConfig(path, kernel, image, initrd, rootfsType, kernelParams, firmware,
@@ -212,7 +230,7 @@ public record HypervisorConfig(
                     memorySlots, defaultBridges, sharedFs, virtioFsDaemon, validVirtioFsDaemonPaths, virtioFsCache,
                     virtioFsCacheSizeMib, virtioFsQueueSize, virtioFsExtraArgs, blockDeviceDriver,
                     disableBlockDeviceUse, enableAnnotations, validHypervisorPaths, enableDebug, disableSeccomp,
-                    hypervisorLoglevel, extraVirtiofs);
+                    hypervisorLoglevel, extraVirtiofs, validKernelPaths, virtioFsDaemonStyle);
         }
     }
 }

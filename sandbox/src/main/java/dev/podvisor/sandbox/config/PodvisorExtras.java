@@ -18,20 +18,31 @@ import java.nio.file.Path;
  *                          {@code <management_dir>/<sandbox id>/shim-monitor.sock}, and {@code podvisor monitor}
  *                          looks for shims there; default {@code /run/vc/sbs} (Kata Go's
  *                          {@code GetSandboxesStoragePath}, where kata-monitor looks)
+ * @param maxExtraVirtiofs  {@code max_extra_virtiofs}: how many extra virtio-fs devices (each one virtiofsd
+ *                          process) a sandbox may have, from configuration and annotation together; default
+ *                          {@value #DEFAULT_MAX_EXTRA_VIRTIOFS}
+ * @param maxContainerMounts {@code max_container_mounts}: how many mounts one container's {@code config.json} may
+ *                          hold; default {@value #DEFAULT_MAX_CONTAINER_MOUNTS}
  */
-public record PodvisorExtras(Path stateDir, Path sharedRoot, Path directVolumesRoot, Path managementDir) {
+public record PodvisorExtras(Path stateDir, Path sharedRoot, Path directVolumesRoot, Path managementDir,
+                             int maxExtraVirtiofs, int maxContainerMounts) {
 
     /** Kata Go's sandboxes storage path. */
     public static final Path DEFAULT_MANAGEMENT_DIR = Path.of("/run/vc/sbs");
+    /** Default of {@code max_extra_virtiofs}: each device costs a virtiofsd process and a PCI slot. */
+    public static final int DEFAULT_MAX_EXTRA_VIRTIOFS = 8;
+    /** Default of {@code max_container_mounts}: far above what Kubernetes pods use, far below what hurts. */
+    public static final int DEFAULT_MAX_CONTAINER_MOUNTS = 1024;
 
-    /** The three directories, with the default {@code management_dir}. */
+    /** Paths only; {@code management_dir} and the limits at their defaults. */
     public PodvisorExtras(Path stateDir, Path sharedRoot, Path directVolumesRoot) {
-        this(stateDir, sharedRoot, directVolumesRoot, DEFAULT_MANAGEMENT_DIR);
+        this(stateDir, sharedRoot, directVolumesRoot, DEFAULT_MANAGEMENT_DIR, DEFAULT_MAX_EXTRA_VIRTIOFS,
+                DEFAULT_MAX_CONTAINER_MOUNTS);
     }
 
     /** @return the defaults, as from an empty {@code [podvisor]} table */
     public static PodvisorExtras defaults() {
         return new PodvisorExtras(Path.of("/run/podvisor"), Path.of("/run/kata-containers/shared/sandboxes"),
-                Path.of("/run/kata-containers/shared/direct-volumes"), DEFAULT_MANAGEMENT_DIR);
+                Path.of("/run/kata-containers/shared/direct-volumes"));
     }
 }

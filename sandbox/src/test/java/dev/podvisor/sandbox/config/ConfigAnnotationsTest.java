@@ -101,6 +101,14 @@ class ConfigAnnotationsTest {
         assertError(c, H + "disable_block_device_use", "yes", "Please specify boolean value 'true|false'");
         assertError(c, H + "virtio_fs_extra_args", "--foo", "expected a JSON array of strings");
         assertError(c, H + "virtio_fs_extra_args", "[1]", "expected a JSON array of strings");
+        // issue 8, case 5: options the shim owns are refused, naming the annotation and the token
+        ConfigException injected = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
+                Map.of(H + "virtio_fs_extra_args", "[\"--thread-pool-size=2\", \"--shared-dir=/\"]"), 8));
+        assertEquals("annotation " + H + "virtio_fs_extra_args: virtiofsd argument '--shared-dir=/' is not allowed"
+                + " (the shim sets it)", injected.getMessage());
+        ConfigException source = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
+                Map.of(H + "extra_virtiofs", "dev:-o source=/etc"), 8));
+        assertTrue(source.getMessage().contains("virtiofsd argument '-o source=/etc' is not allowed"), source.getMessage());
         assertError(c, H + "virtio_fs_cache", "often", "expected never, metadata, auto or always");
         assertError(c, H + "block_device_driver", "virtio-scsi",
                 "incorrect hypervisor configuration on 'block_device_driver'");
@@ -146,13 +154,13 @@ class ConfigAnnotationsTest {
                 out.clh().extraVirtiofs());
 
         ConfigException dup = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
-                Map.of(H + "extra_virtiofs", "base:-o x"), 8));
+                Map.of(H + "extra_virtiofs", "base:-o xattr"), 8));
         assertEquals("annotation io.katacontainers.config.hypervisor.extra_virtiofs: extra virtio-fs device 'base'"
                 + " is declared twice", dup.getMessage());
         ConfigException bad = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
-                Map.of(H + "extra_virtiofs", "kataShared:-o x"), 8));
+                Map.of(H + "extra_virtiofs", "kataShared:-o xattr"), 8));
         assertTrue(bad.getMessage().startsWith("annotation io.katacontainers.config.hypervisor.extra_virtiofs: entry"
-                + " \"kataShared:-o x\""), bad.getMessage());
+                + " \"kataShared:-o xattr\""), bad.getMessage());
     }
 
     @Test
@@ -194,10 +202,37 @@ class ConfigAnnotationsTest {
     }
 
     @Test
-    void imageAndInitrdAnnotationsReplaceEachOther() {
-        PodvisorConfig c = withGate("initrd", "image");
-        PodvisorConfig out = ConfigAnnotations.apply(c, Map.of(H + "initrd", "/boot/initrd.img"), 8);
-        assertEquals("/boot/initrd.img", out.clh().initrd());
+    void imageAndInitrdAnnotationsReplaceEachOther(@TempDir Path dir) throws IOException {
+        Path initrd = Files.writeString(dir.resolve("initrd.img"), "");
+        PodvisorConfig c = ConfigLoader.parse("[hypervisor.clh]\nenable_annotations = [\"initrd\", \"image\"]"
+                + "\nvalid_kernel_paths = [\"" + dir + "/*\"]\n", "<t>");
+        PodvisorConfig out = ConfigAnnotations.apply(c, Map.of(H + "initrd", initrd.toString()), 8);
+        assertEquals(initrd.toString(), out.clh().initrd());
         assertEquals("", out.clh().image());
+    }
+
+    @Test
+    void bootFileAnnotationsAndKernelParamsAreChecked(@TempDir Path dir) throws IOException {
+        // issue 8, case 9: a host file outside the allowed places cannot become the guest's kernel
+        PodvisorConfig c = withGate("kernel", "image", "kernel_params");
+        ConfigException shadow = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
+                Map.of(H + "kernel", "/etc/shadow"), 8));
+        assertEquals("annotation " + H + "kernel = \"/etc/shadow\": path not allowed (not an existing file matched"
+                + " by [hypervisor.clh] valid_kernel_paths [/usr/share/kata-containers/*])", shadow.getMessage());
+        assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
+                Map.of(H + "image", "/usr/share/kata-containers/../../../etc/shadow"), 8));
+        // beside the configured file, or matched by valid_kernel_paths, is fine
+        Path kernel = Files.writeString(dir.resolve("vmlinux-alt"), "");
+        PodvisorConfig own = ConfigLoader.parse("[hypervisor.clh]\nenable_annotations = [\"kernel\"]\nkernel = \""
+                + dir.resolve("vmlinux") + "\"\n", "<t>");
+        assertEquals(kernel.toString(), ConfigAnnotations.apply(own, Map.of(H + "kernel", kernel.toString()), 8).clh().kernel());
+
+        ConfigException params = assertThrows(ConfigException.class, () -> ConfigAnnotations.apply(c,
+                Map.of(H + "kernel_params", "a=" + "x".repeat(100_000)), 8));
+        assertEquals("annotation " + H + "kernel_params: kernel_params is 100002 bytes, at most 2048 are allowed"
+                + " (the guest kernel's COMMAND_LINE_SIZE)", params.getMessage());
+        ConfigException configured = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "[hypervisor.clh]\nkernel_params = \"" + "y".repeat(3000) + "\"\n", "<t>"));
+        assertTrue(configured.getMessage().contains("kernel_params is 3000 bytes"), configured.getMessage());
     }
 }

@@ -72,6 +72,19 @@ class ConfigLoaderTest {
             """;
 
     @Test
+    void theVirtiofsdStyleChoosesKatasDefaultExtraArguments() {
+        HypervisorConfig rust = ConfigLoader.parse("", "<rust>").clh();
+        assertEquals("rust", rust.virtioFsDaemonStyle());
+        assertEquals(List.of("--thread-pool-size=1", "--announce-submounts"), rust.virtioFsExtraArgs());
+        HypervisorConfig c = ConfigLoader.parse("[hypervisor.clh]\nvirtio_fs_daemon_style = \"c\"\n", "<c>").clh();
+        assertEquals("c", c.virtioFsDaemonStyle());
+        assertEquals(List.of("--thread-pool-size=1", "-o", "announce_submounts"), c.virtioFsExtraArgs());
+        HypervisorConfig given = ConfigLoader.parse("[hypervisor.clh]\nvirtio_fs_daemon_style = \"c\"\n"
+                + "virtio_fs_extra_args = [\"-o\", \"xattr\"]\n", "<c>").clh();
+        assertEquals(List.of("-o", "xattr"), given.virtioFsExtraArgs());
+    }
+
+    @Test
     void emptyFileGivesDefaults() {
         PodvisorConfig c = ConfigLoader.parse("", "<empty>");
         PodvisorConfig d = PodvisorConfig.defaults();
@@ -162,6 +175,7 @@ class ConfigLoaderTest {
             [hypervisor.clh]\\nimage = "/a"\\ninitrd = "/b" | [hypervisor.clh] initrd = "/b": image and initrd are both set
             [hypervisor.clh]\\nimage = ""                   | image or initrd must be defined in the configuration file
             [hypervisor.clh]\\nenable_annotations = ["("]   | [hypervisor.clh] enable_annotations = ["("]: entry "(" is not a valid regular expression
+            [hypervisor.clh]\\nvirtio_fs_daemon_style = "go" | [hypervisor.clh] virtio_fs_daemon_style = "go": expected "rust"
             [hypervisor.clh]\\nextra_virtiofs = ["nocolon"] | [hypervisor.clh] extra_virtiofs: entry "nocolon": expected <name>:<virtiofsd args>
             [hypervisor.qemu]\\npath = "/usr/bin/qemu"      | [hypervisor.qemu]: Podvisor runs Cloud Hypervisor only
             [hypervisor.foo]                                | configuration file contains invalid hypervisor section: "foo"

@@ -15,12 +15,13 @@ class ExtraVirtiofsDeviceTest {
     @Test
     void parsesNameAndShellWords() {
         ExtraVirtiofsDevice d = ExtraVirtiofsDevice.parse(
-                "dev1: -o xattr,cache=none --log-level \"debug level\" --x='a b' \\ c", WHERE);
+                "dev1: -o xattr,cache=none --log-level \"debug\" --cache='never' --thread-pool-size\\=2", WHERE);
         assertEquals("dev1", d.name());
-        assertEquals(List.of("-o", "xattr,cache=none", "--log-level", "debug level", "--x=a b", " c"),
+        assertEquals(List.of("-o", "xattr,cache=none", "--log-level", "debug", "--cache=never", "--thread-pool-size=2"),
                 d.virtiofsdArgs());
         assertEquals(List.of(), ExtraVirtiofsDevice.parse("plain:", WHERE).virtiofsdArgs());
-        assertEquals(List.of("a:b"), ExtraVirtiofsDevice.parse("n:a:b", WHERE).virtiofsdArgs());
+        // the name ends at the first ':'; a ':' further on belongs to the arguments (and is refused there)
+        assertBad("n:a:b", "virtiofsd argument 'a:b' is not allowed");
     }
 
     private static void assertBad(String entry, String expected) {
@@ -40,11 +41,12 @@ class ExtraVirtiofsDeviceTest {
         assertBad("dev:-o 'cache=none", "unterminated single quote");
         assertBad("dev:-o \"cache=none", "unterminated double quote");
         assertBad("dev:-o x\\", "trailing backslash");
-        assertBad("dev:--shared-dir=/tmp", "argument '--shared-dir=/tmp' is set by Podvisor");
-        assertBad("dev:--socket-path /tmp/s", "argument '--socket-path' is set by Podvisor");
-        assertBad("dev:--socket=/tmp/s", "argument '--socket=/tmp/s' is set by Podvisor");
-        assertBad("dev:-o cache=none,source=/srv", "option '-o source=/srv' is set by Podvisor");
-        assertBad("dev:-osource=/srv", "option '-o source=/srv' is set by Podvisor");
+        assertBad("dev:--shared-dir=/tmp", "virtiofsd argument '--shared-dir=/tmp' is not allowed (the shim sets it)");
+        assertBad("dev:--socket-path /tmp/s", "virtiofsd argument '--socket-path' is not allowed (the shim sets it)");
+        assertBad("dev:--socket=/tmp/s", "virtiofsd argument '--socket=/tmp/s' is not allowed");
+        assertBad("dev:-o cache=none,source=/srv", "virtiofsd argument '-o source=/srv' is not allowed");
+        assertBad("dev:-osource=/srv", "virtiofsd argument '-o source=/srv' is not allowed");
+        assertBad("dev:--sandbox=none", "virtiofsd argument '--sandbox=none' is not allowed");
     }
 
     @Test
@@ -57,7 +59,7 @@ class ExtraVirtiofsDeviceTest {
     @Test
     void namesMustBeUnique() {
         ConfigException e = assertThrows(ConfigException.class,
-                () -> ExtraVirtiofsDevice.parseAll(List.of("a:-o x", "b:", "a:"), WHERE));
+                () -> ExtraVirtiofsDevice.parseAll(List.of("a:-o xattr", "b:", "a:"), WHERE));
         assertEquals(WHERE + ": extra virtio-fs device 'a' is declared twice", e.getMessage());
         assertEquals(2, ExtraVirtiofsDevice.parseAll(List.of("a:", "b:"), WHERE).size());
     }

@@ -73,6 +73,14 @@ public interface HostFacts {
     boolean blockDeviceReadOnly(Path device);
 
     /**
+     * Which file system the block device or image file {@code device} holds, by its magic numbers, or whether it is
+     * blank (issue 8, case 8: nothing holding data is ever handed to the guest to format).
+     *
+     * @throws java.io.UncheckedIOException when {@code device} cannot be read
+     */
+    FsProbe probeFilesystem(Path device);
+
+    /**
      * {@code realpath(3)} of {@code path}: absolute, no symlinks, no {@code .} or {@code ..}.
      *
      * @throws java.io.UncheckedIOException when a component does not exist

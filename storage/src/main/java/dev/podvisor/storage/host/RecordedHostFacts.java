@@ -34,6 +34,7 @@ public final class RecordedHostFacts implements HostFacts {
     private final Map<String, FsStat> statfs;
     private final Set<String> readOnlyDevices;
     private final Map<String, String> directVolumes;
+    private final Map<String, FsProbe> filesystems;
 
     private RecordedHostFacts(Builder b) {
         this.mounts = List.copyOf(b.mounts);
@@ -56,6 +57,16 @@ public final class RecordedHostFacts implements HostFacts {
         this.statfs = Map.copyOf(b.statfs);
         this.readOnlyDevices = Set.copyOf(b.readOnlyDevices);
         this.directVolumes = Map.copyOf(b.directVolumes);
+        this.filesystems = Map.copyOf(b.filesystems);
+    }
+
+    /** What {@link Builder#filesystem} recorded; {@link FsProbe#UNKNOWN_DATA} for any other existing device. */
+    @Override
+    public FsProbe probeFilesystem(Path device) {
+        if (stat(device).isEmpty()) {
+            throw new UncheckedIOException(new IOException("probing " + device + ": no such file"));
+        }
+        return filesystems.getOrDefault(realPath(device).toString(), FsProbe.UNKNOWN_DATA);
     }
 
     @SafeVarargs
@@ -278,6 +289,7 @@ public final class RecordedHostFacts implements HostFacts {
         private final Map<String, FsStat> statfs = new HashMap<>();
         private final Set<String> readOnlyDevices = new HashSet<>();
         private final Map<String, String> directVolumes = new HashMap<>();
+        private final Map<String, FsProbe> filesystems = new HashMap<>();
 
         private Builder() {
         }
@@ -356,6 +368,12 @@ public final class RecordedHostFacts implements HostFacts {
         /** Records the text of the direct-volume {@code mountInfo.json} for the volume mounted from {@code volumePath}. */
         public Builder directVolume(String volumePath, String mountInfoJson) {
             directVolumes.put(volumePath, mountInfoJson);
+            return this;
+        }
+
+        /** Records what a device or image file holds (default: unknown data). */
+        public Builder filesystem(String path, FsProbe probe) {
+            filesystems.put(norm(path), probe);
             return this;
         }
 

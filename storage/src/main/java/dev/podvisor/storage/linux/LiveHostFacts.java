@@ -122,6 +122,11 @@ public final class LiveHostFacts implements HostFacts {
     }
 
     @Override
+    public dev.podvisor.storage.host.FsProbe probeFilesystem(Path device) {
+        return FilesystemProbe.probe(device);
+    }
+
+    @Override
     public Path realPath(Path path) {
         try {
             return path.toRealPath();

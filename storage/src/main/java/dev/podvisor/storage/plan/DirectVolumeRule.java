@@ -1,6 +1,7 @@
 package dev.podvisor.storage.plan;
 
 import dev.podvisor.storage.host.FileStat;
+import dev.podvisor.storage.host.FsProbe;
 import dev.podvisor.storage.spec.OciMount;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,6 +82,13 @@ final class DirectVolumeRule implements MountRule {
             readOnly |= blkRo;
             what = "block device " + device + (blkRo ? " (read-only per BLKROGET)" : "");
         } else if (st.get().isRegularFile()) {
+            // issue 8, case 8: a plain host file becomes a disk only when it already is one
+            FsProbe probe = plan.facts.probeFilesystem(Path.of(device));
+            if (!probe.holds(info.fstype())) {
+                throw new PlanException(at + ": key 'device': image file '" + device + "' does not hold a "
+                        + info.fstype() + " file system (" + (probe.type().isEmpty() ? "none recognised" : "found " + probe.type())
+                        + "); an image file must already hold the declared file system and is never formatted");
+            }
             what = "image file " + device;
         } else {
             throw new PlanException(at + ": key 'device': '" + device + "' is neither a block device nor a regular file");
@@ -89,6 +97,15 @@ final class DirectVolumeRule implements MountRule {
         List<String> driverOptions = new ArrayList<>();
         Map<String, String> md = info.metadata();
         if (Boolean.parseBoolean(md.getOrDefault("createFilesystem", "false"))) {
+            if (type == DiskAttachment.DiskType.VIRTIO_BLK) {
+                // the guest formats a device without the declared file system: only a blank one may be handed over
+                FsProbe probe = plan.facts.probeFilesystem(Path.of(device));
+                if (!probe.holds(info.fstype()) && !probe.blank()) {
+                    throw new PlanException(at + ": key 'metadata.createFilesystem': '" + device + "' holds "
+                            + (probe.type().isEmpty() ? "data" : "a " + probe.type() + " file system")
+                            + " and no " + info.fstype() + " file system; it would be formatted, which Podvisor refuses");
+                }
+            }
             driverOptions.add("create_filesystem");
         }
         String key = md.get("encryptionKey");

@@ -22,6 +22,9 @@ import java.util.Objects;
  * @param spec               the container's config.json
  * @param rootfsMounts       the CreateTaskRequest rootfs mounts; empty means the bundle's rootfs is already mounted
  * @param bundle             absolute bundle directory
+ * @param podSpecialVolumes  container path to the device other containers of the pod already send it to
+ *                           ({@code special_volumes}); a container that disagrees is refused. Empty for the
+ *                           first container, and by the shorter constructor
  */
 public record PlanInput(
         PlannerSettings settings,
@@ -31,7 +34,20 @@ public record PlanInput(
         Map<String, String> podAnnotations,
         OciSpec spec,
         List<RootfsMount> rootfsMounts,
-        Path bundle) {
+        Path bundle,
+        Map<String, SpecialVolumeClaim> podSpecialVolumes) {
+
+    /** An input with no special volume claimed in the pod yet. */
+    public PlanInput(PlannerSettings settings, String sandboxId, String containerId, boolean isSandboxContainer,
+                     Map<String, String> podAnnotations, OciSpec spec, List<RootfsMount> rootfsMounts, Path bundle) {
+        this(settings, sandboxId, containerId, isSandboxContainer, podAnnotations, spec, rootfsMounts, bundle, Map.of());
+    }
+
+    /** This input with the special volumes the pod's other containers claimed. */
+    public PlanInput withPodSpecialVolumes(Map<String, SpecialVolumeClaim> claims) {
+        return new PlanInput(settings, sandboxId, containerId, isSandboxContainer, podAnnotations, spec, rootfsMounts,
+                bundle, claims);
+    }
 
     public PlanInput {
         Objects.requireNonNull(settings, "settings");
@@ -41,6 +57,7 @@ public record PlanInput(
         Objects.requireNonNull(bundle, "bundle");
         podAnnotations = podAnnotations == null ? Map.of() : Map.copyOf(podAnnotations);
         rootfsMounts = rootfsMounts == null ? List.of() : List.copyOf(rootfsMounts);
+        podSpecialVolumes = podSpecialVolumes == null ? Map.of() : Map.copyOf(podSpecialVolumes);
         if (!bundle.isAbsolute()) {
             throw new IllegalArgumentException("bundle '" + bundle + "': not absolute");
         }

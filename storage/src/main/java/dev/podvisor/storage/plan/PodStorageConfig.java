@@ -1,5 +1,7 @@
 package dev.podvisor.storage.plan;
 
+import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,13 +15,13 @@ import java.util.regex.Pattern;
  * The storage-related pod annotations and configuration, parsed and validated once per plan.
  *
  * @param devices           extra virtio-fs devices: name to virtiofsd args (configuration, then annotation)
- * @param specialVolumes    container path to the extra device that carries it
+ * @param specialVolumes    the {@code special_volumes} tokens (checked by the planner, see {@link SpecialVolumeCheck})
  * @param sandboxBindMounts host paths bound into a device's share for guest services
  * @param declaredVolumes   {@code io.podvisor.volumes}
  */
 record PodStorageConfig(
         Map<String, List<String>> devices,
-        Map<String, String> specialVolumes,
+        SpecialVolumes specialVolumes,
         List<SandboxBindMount> sandboxBindMounts,
         Map<String, DeclaredVolume> declaredVolumes) {
 
@@ -27,6 +29,11 @@ record PodStorageConfig(
     static final String SPECIAL_VOLUMES = "io.katacontainers.config.runtime.special_volumes";
     static final String SANDBOX_BIND_MOUNTS = "io.katacontainers.config.runtime.sandbox_bind_mounts";
     private static final String HYPERVISOR_PREFIX = "io.katacontainers.config.hypervisor.";
+    /**
+     * The name {@code enable_annotations} must match for the {@code sandbox_bind_mounts} annotation to count: Kata's
+     * annotation gate, applied to this runtime annotation too because it exposes host paths to the guest.
+     */
+    static final String SANDBOX_BIND_MOUNTS_GATE = "sandbox_bind_mounts";
     private static final Pattern DEVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,35}");
     private static final Set<String> RESERVED = Set.of(GuestPaths.KATA_SHARED, "containers", "sandboxes", "direct-volumes", "rw", "ro", "rafs");
 
@@ -66,42 +73,25 @@ record PodStorageConfig(
                     throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "' is already defined");
                 }
                 String args = entry.substring(colon + 1).trim();
-                devices.put(name, args.isEmpty() ? List.of() : List.of(args.split("\\s+")));
+                List<String> argv = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
+                try {
+                    SafeVirtiofsdArgs.check(argv, "annotation " + EXTRA_VIRTIOFS + ": device '" + name + "'");
+                } catch (SafeVirtiofsdArgs.Refused refused) {
+                    throw new PlanException(refused.getMessage());
+                }
+                devices.put(name, argv);
             }
         }
 
-        Map<String, String> special = new LinkedHashMap<>();
-        String sv = annotations.get(SPECIAL_VOLUMES);
-        if (sv != null) {
-            for (String entry : sv.split(";")) {
-                if (entry.isBlank()) {
-                    continue;
-                }
-                int colon = entry.indexOf(':');
-                if (colon <= 0 || colon == entry.length() - 1) {
-                    throw new PlanException("annotation " + SPECIAL_VOLUMES + ": malformed entry '" + entry + "' (want <device>:<container path>,<container path>)");
-                }
-                String name = entry.substring(0, colon).trim();
-                if (!devices.containsKey(name)) {
-                    throw new PlanException("annotation " + SPECIAL_VOLUMES + ": unknown device '" + name + "' in '" + entry
-                            + "' (extra virtio-fs devices: " + devices.keySet() + ")");
-                }
-                for (String raw : entry.substring(colon + 1).split(",")) {
-                    String p = raw.trim();
-                    if (!p.startsWith("/") || hasDotDot(p)) {
-                        throw new PlanException("annotation " + SPECIAL_VOLUMES + ": container path '" + p + "' in '" + entry + "' is not an absolute path without '..'");
-                    }
-                    String norm = Path.of(p).normalize().toString();
-                    String before = special.putIfAbsent(norm, name);
-                    if (before != null && !before.equals(name)) {
-                        throw new PlanException("annotation " + SPECIAL_VOLUMES + ": container path '" + p + "' is sent to two devices, '" + before + "' and '" + name + "'");
-                    }
-                }
-            }
-        }
+        SpecialVolumes special = SpecialVolumes.parse(annotations.get(SPECIAL_VOLUMES));
 
         List<SandboxBindMount> binds = new ArrayList<>();
         String sb = annotations.get(SANDBOX_BIND_MOUNTS);
+        if (sb != null && !settings.hypervisorAnnotationEnabled(SANDBOX_BIND_MOUNTS_GATE)) {
+            // issue 8, case 7: binding host paths into the VM is for pods the administrator allowed to ask
+            throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + " is not enabled (add a pattern matching \""
+                    + SANDBOX_BIND_MOUNTS_GATE + "\" to [hypervisor.clh] enable_annotations to allow it)");
+        }
         if (sb != null) {
             for (String entry : sb.split(";")) {
                 if (entry.isBlank()) {
@@ -132,7 +122,9 @@ record PodStorageConfig(
                         String mode = token.substring(at + 1);
                         p = token.substring(0, at);
                         if (mode.equals("rw")) {
-                            ro = false;
+                            throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": entry '" + token
+                                    + "': @rw is refused from an annotation (only [runtime] sandbox_bind_mounts in the"
+                                    + " configuration may bind a host path read-write)");
                         } else if (!mode.equals("ro")) {
                             throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": malformed entry '" + token + "' (mode must be @ro or @rw)");
                         }

@@ -15,7 +15,7 @@ final class SpecialVolumeRule implements MountRule {
 
     @Override
     public Optional<PlanBuilder.Placement> apply(MountContext ctx) {
-        String device = ctx.plan().pod.specialVolumes().get(ctx.destination());
+        String device = ctx.plan().pod.specialVolumes().byPath().get(ctx.destination());
         if (device == null || !ctx.isHostBind()) {
             return Optional.empty();
         }

@@ -46,6 +46,22 @@ public record StoragePlan(
         guestMounts = List.copyOf(guestMounts);
     }
 
+    /**
+     * The special volumes this plan sends to extra devices, as the pod's other containers must agree with them
+     * (see {@link PlanInput#podSpecialVolumes}).
+     *
+     * @return container path to claim, for every mount rule {@code special-volume} decided
+     */
+    public java.util.Map<String, SpecialVolumeClaim> specialVolumeClaims() {
+        java.util.Map<String, SpecialVolumeClaim> claims = new java.util.LinkedHashMap<>();
+        for (MountDecision d : mounts) {
+            if (d.rule().equals("special-volume")) {
+                claims.put(d.destination(), new SpecialVolumeClaim(containerId, d.device()));
+            }
+        }
+        return claims;
+    }
+
     /** {@code hostSpec} as the guest sees it: mounts replaced by {@link #guestMounts}, root.path by {@link #guestRootPath}. */
     public OciSpec guestSpec(OciSpec hostSpec) {
         return hostSpec.withMounts(guestMounts).withRootPath(guestRootPath);

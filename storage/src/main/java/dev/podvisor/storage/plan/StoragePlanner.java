@@ -49,14 +49,14 @@ public final class StoragePlanner {
         Rootfs rootfs = planRootfs(plan);
 
         List<OciMount> specMounts = input.spec().mounts();
+        SpecialVolumeContext special = new SpecialVolumeContext(pod.specialVolumes().volumes(), pod.devices().keySet(),
+                PodRole.of(input), input.containerId(), specMounts.stream().map(StoragePlanner::normalizedDestination).toList(),
+                input.podSpecialVolumes(), List.of());
+        SpecialVolumes.check(SpecialVolumeCheck.Stage.BEFORE_MOUNTS, special);
         List<MountDecision> decisions = new ArrayList<>(specMounts.size());
         List<OciMount> guestMounts = new ArrayList<>(specMounts.size());
-        Map<String, Boolean> specialSeen = new HashMap<>();
         for (OciMount m : specMounts) {
             MountContext ctx = new MountContext(m, plan);
-            if (pod.specialVolumes().containsKey(ctx.destination())) {
-                specialSeen.put(ctx.destination(), true);
-            }
             PlanBuilder.Placement placed = null;
             for (MountRule rule : MountRule.ORDER) {
                 Optional<PlanBuilder.Placement> p;
@@ -76,15 +76,7 @@ public final class StoragePlanner {
             decisions.add(placed.decision());
             guestMounts.add(placed.guestMount());
         }
-        if (!input.isSandboxContainer()) {
-            for (Map.Entry<String, String> e : pod.specialVolumes().entrySet()) {
-                if (!specialSeen.containsKey(e.getKey())) {
-                    throw new PlanException("annotation " + PodStorageConfig.SPECIAL_VOLUMES + ": container path '" + e.getKey()
-                            + "' (device '" + e.getValue() + "') matches no mount of container " + input.containerId()
-                            + " (mount destinations: " + specMounts.stream().map(OciMount::destination).toList() + ")");
-                }
-            }
-        }
+        SpecialVolumes.check(SpecialVolumeCheck.Stage.AFTER_MOUNTS, special.withDecisions(decisions));
         if (input.isSandboxContainer()) {
             planSandboxBindMounts(plan);
         }
@@ -103,6 +95,10 @@ public final class StoragePlanner {
 
         return new StoragePlan(input.sandboxId(), input.containerId(), rootfs.decision, decisions, devices, plan.disks,
                 plan.actions, new ArrayList<>(plan.storages.values()), sandboxStorages, guestMounts, rootfs.decision.guestPath());
+    }
+
+    private static String normalizedDestination(OciMount m) {
+        return m.destination().startsWith("/") ? Path.of(m.destination()).normalize().toString() : m.destination();
     }
 
     private record Rootfs(RootfsDecision decision) {

@@ -31,12 +31,27 @@ class SettingsTest {
     @Test
     void sandboxBindMountsWithTheSameNameOnOneDeviceAreAnError() {
         var facts = node().directory("/a/conf", 0, 8, 1).directory("/b/conf", 0, 8, 1).build();
-        PlanException e = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(PlannerSettings.defaults(), "sb1",
-                "sb1", true, Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "/a/conf /b/conf@rw"), spec(), List.of(), Path.of(BUNDLE)), facts));
+        PlannerSettings gate = new PlannerSettings(null, false, null, List.of("sandbox_bind_mounts"));
+        PlanException e = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(gate, "sb1",
+                "sb1", true, Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "/a/conf /b/conf"), spec(), List.of(), Path.of(BUNDLE)), facts));
         assertTrue(e.getMessage().contains("same name 'conf'"), e.getMessage());
-        StoragePlan app = StoragePlanner.plan(new PlanInput(PlannerSettings.defaults(), "sb1", "c1", false,
+        StoragePlan app = StoragePlanner.plan(new PlanInput(gate, "sb1", "c1", false,
                 Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "/a/conf"), spec(), List.of(), Path.of(BUNDLE)), facts);
         assertTrue(app.hostActions().stream().noneMatch(a -> a.toString().contains("sandbox-mounts")),
                 "sandbox-wide binds are planned once, with the sandbox container");
+    }
+
+    @Test
+    void sandboxBindMountsNeedTheAnnotationGateAndNeverGetRwFromAnAnnotation() {
+        var facts = node().directory("/a/conf", 0, 8, 1).build();
+        PlanException closed = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(
+                PlannerSettings.defaults(), "sb1", "sb1", true, Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "/a/conf"),
+                spec(), List.of(), Path.of(BUNDLE)), facts));
+        assertTrue(closed.getMessage().startsWith("annotation " + PodStorageConfig.SANDBOX_BIND_MOUNTS + " is not enabled"),
+                closed.getMessage());
+        PlannerSettings gate = new PlannerSettings(null, false, null, List.of("sandbox_bind_.*"));
+        PlanException rw = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(gate, "sb1", "sb1",
+                true, Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "/a/conf@rw"), spec(), List.of(), Path.of(BUNDLE)), facts));
+        assertTrue(rw.getMessage().contains("entry '/a/conf@rw': @rw is refused from an annotation"), rw.getMessage());
     }
 }

@@ -3,6 +3,7 @@ package dev.podvisor.storage.plan;
 import static dev.podvisor.storage.plan.Fixture.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.podvisor.storage.host.FsProbe;
 import dev.podvisor.storage.host.RecordedHostFacts;
 import dev.podvisor.storage.spec.OciMount;
 import java.util.List;
@@ -249,6 +250,31 @@ class StoragePlannerTest {
     }
 
     @Test
+    void aDirectVolumeNeverHandsDataToTheGuestToFormat() {
+        String image = "/var/lib/volumes/disk.img";
+        String imageJson = "{\"volume-type\":\"directvol\",\"device\":\"" + image + "\",\"fstype\":\"ext4\"}";
+        // a plain host file without the declared file system (e.g. someone's data) is refused
+        PlanException plain = assertThrows(PlanException.class, () -> plan(node().regularFile(image, 1 << 20, 8, 1)
+                .directVolume(CSI, imageJson).build(), bind("/data", CSI)));
+        assertTrue(plain.getMessage().contains("image file '" + image + "' does not hold a ext4 file system (none recognised)"),
+                plain.getMessage());
+        // an image that holds it is a disk
+        StoragePlan ok = plan(node().regularFile(image, 1 << 20, 8, 1).filesystem(image, new FsProbe("ext", false))
+                .directVolume(CSI, imageJson).build(), bind("/data", CSI));
+        assertEquals(1, ok.disks().size());
+        // createFilesystem on a block device holding something else is refused; a blank one is fine
+        String create = "{\"volume-type\":\"directvol\",\"device\":\"/dev/sdb\",\"fstype\":\"ext4\",\"metadata\":{\"createFilesystem\":\"true\"}}";
+        PlanException xfs = assertThrows(PlanException.class, () -> plan(node().blockDevice("/dev/sdb", 8, 16, false)
+                .filesystem("/dev/sdb", new FsProbe("xfs", false)).directVolume(CSI, create).build(), bind("/data", CSI)));
+        assertTrue(xfs.getMessage().contains("key 'metadata.createFilesystem': '/dev/sdb' holds a xfs file system"), xfs.getMessage());
+        assertThrows(PlanException.class, () -> plan(node().blockDevice("/dev/sdb", 8, 16, false)
+                .directVolume(CSI, create).build(), bind("/data", CSI)), "unknown data");
+        StoragePlan blank = plan(node().blockDevice("/dev/sdb", 8, 16, false).filesystem("/dev/sdb", FsProbe.BLANK)
+                .directVolume(CSI, create).build(), bind("/data", CSI));
+        assertTrue(blank.storages().getFirst().driverOptions().contains("create_filesystem"));
+    }
+
+    @Test
     void directVolumeOverSpdkSocketIsVhostUserBlk() {
         RecordedHostFacts facts = node().socket("/var/run/spdk/vhost1")
                 .directVolume(CSI, "{\"volume-type\":\"spdkvol\",\"device\":\"spdk:///var/run/spdk/vhost1\",\"fstype\":\"xfs\"}").build();
@@ -354,6 +380,11 @@ class StoragePlannerTest {
         PlanException bad = assertThrows(PlanException.class, () -> StoragePlanner.plan(
                 input(enabled, Map.of(PodStorageConfig.EXTRA_VIRTIOFS, "nocolon"), spec(), List.of()), node().build()));
         assertTrue(bad.getMessage().contains("malformed entry 'nocolon'"), bad.getMessage());
+        // issue 8, case 5: an annotation cannot pick virtiofsd's shared directory
+        PlanException injected = assertThrows(PlanException.class, () -> StoragePlanner.plan(
+                input(enabled, Map.of(PodStorageConfig.EXTRA_VIRTIOFS, "evil:--shared-dir=/"), spec(), List.of()), node().build()));
+        assertEquals("annotation " + PodStorageConfig.EXTRA_VIRTIOFS + ": device 'evil': virtiofsd argument"
+                + " '--shared-dir=/' is not allowed (the shim sets it)", injected.getMessage());
     }
 
     private static PlannerSettings withFastDevice() {
@@ -375,7 +406,7 @@ class StoragePlannerTest {
     @Test
     void specialVolumeErrors() {
         Map<String, String> cases = Map.of(
-                "fast:/my-v0lumes/f00", "container path '/my-v0lumes/f00' (device 'fast') matches no mount",
+                "fast:/my-v0lumes/f00", "No virtiofs device was found for container special volume '/my-v0lumes/f00' (device 'fast')",
                 "slow:/data", "unknown device 'slow'",
                 "fast/data", "malformed entry 'fast/data'",
                 "fast:/data;fast2:/data", "unknown device 'fast2'",
@@ -396,16 +427,18 @@ class StoragePlannerTest {
 
     @Test
     void sandboxBindMounts() {
-        Map<String, String> ann = Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "fast:/srv/data@rw;/etc/hosts-dir");
+        Map<String, String> ann = Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "fast:/srv/data@ro;/etc/hosts-dir");
         RecordedHostFacts facts = node().directory("/etc/hosts-dir", 0, 8, 1).build();
-        PlanInput in = new PlanInput(withFastDevice(), "sb1", "sb1", true, ann, spec(), List.of(), java.nio.file.Path.of(BUNDLE));
+        PlannerSettings gated = new PlannerSettings(EmptyDirMode.SHARED_FS, false, withFastDevice().extraVirtiofs(),
+                List.of("sandbox_bind_mounts"));
+        PlanInput in = new PlanInput(gated, "sb1", "sb1", true, ann, spec(), List.of(), java.nio.file.Path.of(BUNDLE));
         StoragePlan plan = StoragePlanner.plan(in, facts);
-        assertTrue(plan.hostActions().contains(new HostAction.ShareBind("fast", "sandbox-mounts/data", DATA, false, true)));
+        assertTrue(plan.hostActions().contains(new HostAction.ShareBind("fast", "sandbox-mounts/data", DATA, true, true)));
         assertTrue(plan.hostActions().contains(new HostAction.ShareBind(GuestPaths.KATA_SHARED, "sandbox-mounts/hosts-dir", "/etc/hosts-dir", true, true)));
-        PlanException e = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(withFastDevice(), "sb1", "sb1", true,
+        PlanException e = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(gated, "sb1", "sb1", true,
                 Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "/srv/missing@ro"), spec(), List.of(), java.nio.file.Path.of(BUNDLE)), facts));
         assertTrue(e.getMessage().contains("'/srv/missing' does not exist"), e.getMessage());
-        PlanException mode = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(withFastDevice(), "sb1", "sb1", true,
+        PlanException mode = assertThrows(PlanException.class, () -> StoragePlanner.plan(new PlanInput(gated, "sb1", "sb1", true,
                 Map.of(PodStorageConfig.SANDBOX_BIND_MOUNTS, "/srv/data@rx"), spec(), List.of(), java.nio.file.Path.of(BUNDLE)), facts));
         assertTrue(mode.getMessage().contains("malformed entry '/srv/data@rx'"), mode.getMessage());
     }
