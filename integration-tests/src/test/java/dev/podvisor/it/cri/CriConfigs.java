@@ -37,11 +37,13 @@ final class CriConfigs {
         if (spec.cgroupParent() != null) {
             linux.setCgroupParent(spec.cgroupParent());
         }
-        return Cri.PodSandboxConfig.newBuilder()
+        Cri.PodSandboxConfig.Builder b = Cri.PodSandboxConfig.newBuilder()
                 .setMetadata(Cri.PodSandboxMetadata.newBuilder().setName(spec.name()).setUid(spec.uid())
-                        .setNamespace(spec.namespace()).setAttempt(0))
-                .setHostname(spec.name())
-                .setLogDirectory(logDir.toString())
+                        .setNamespace(spec.namespace()).setAttempt(0));
+        if (!spec.hostNetwork()) {
+            b.setHostname(spec.name()); // kubelet leaves it empty for hostNetwork pods (they share the node's UTS)
+        }
+        return b.setLogDirectory(logDir.toString())
                 .putAllLabels(podLabels(spec))
                 .putAnnotations("kubernetes.io/config.source", "api")
                 .putAnnotations("kubernetes.io/config.seen", java.time.Instant.now().toString())

@@ -92,6 +92,15 @@ public final class Pod implements AutoCloseable {
     }
 
     /**
+     * @return the verbose PodSandboxStatus {@code info} map; containerd 1.6 puts one JSON document under
+     *         {@code "info"} (pid, netNamespacePath, runtimeSpec, ...)
+     */
+    public Map<String, String> sandboxInfo() {
+        return cri.runtime().podSandboxStatus(Cri.PodSandboxStatusRequest.newBuilder().setPodSandboxId(sandboxId)
+                .setVerbose(true).build()).getInfoMap();
+    }
+
+    /**
      * @param container a current container's name
      * @return its CRI container id
      * @throws IllegalArgumentException when no container of that name exists now
