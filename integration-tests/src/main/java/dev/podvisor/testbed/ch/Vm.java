@@ -31,7 +31,7 @@ final class Vm {
     ObjectNode config;
     String state;
     HybridVsock vsock;
-    GuestLink guest;
+    AsyncGuest guest;
 
     Vm(Path vmDir, CloudHypervisorStandIn.Options options, TestbedLog log) {
         this.vmDir = vmDir;

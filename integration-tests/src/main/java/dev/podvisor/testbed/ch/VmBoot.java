@@ -15,7 +15,9 @@ import java.util.Map;
  * {@code vm.boot}: validates the config, checks its files, assigns ids and PCI slots to the boot devices in
  * CH's creation order (console unless {@code Off}, disks, net, rng, fs, pmem, vsock, balloon, watchdog,
  * pvpanic, VFIO devices, user devices, vDPA), binds the hybrid vsock, connects the virtio-fs backends and
- * starts the guest. Anything that fails undoes what boot did and answers the error.
+ * starts the guest asynchronously ({@link AsyncGuest}): the answer (204) does not wait for the guest, as
+ * Cloud Hypervisor's does not wait for the guest kernel. Anything that fails before the answer undoes what
+ * boot did and answers the error.
  */
 final class VmBoot {
     private VmBoot() {
@@ -52,11 +54,16 @@ final class VmBoot {
             planned.forEach(vm.bus::add);
             try {
                 Files.createDirectories(vm.vmDir.resolve("guest-vsock"));
-                vm.guest = GuestLink.start(vm.vmDir, vm.log, vm.options.guestStartTimeout());
             } catch (IOException e) {
                 throw ApiError.of(500, "Error from API", what, "Cannot start the guest emulator", e.getMessage());
             }
-            vm.guest.send(bootEvent(vm));
+            HybridVsock front = vm.vsock;
+            vm.guest = AsyncGuest.start(vm.vmDir, vm.log, vm.options.guestStartTimeout(), bootEvent(vm),
+                    pid -> { }, () -> {
+                        if (front != null) {
+                            front.close();
+                        }
+                    });
             vm.state = "Running";
         } catch (ApiError e) {
             vm.teardown("boot failed");
