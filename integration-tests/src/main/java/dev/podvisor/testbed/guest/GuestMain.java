@@ -241,6 +241,7 @@ public final class GuestMain {
         Files.createDirectories(root.root());
         Linux.mount("tmpfs", root.root().toString(), "tmpfs", 0, "mode=755");
         rootMounted = true;
+        GuestNetwork.loopbackUp();
         Files.createDirectories(vsockDir);
         Path socket = vsockDir.resolve(AGENT_PORT + ".sock");
         Files.deleteIfExists(socket);
@@ -279,6 +280,7 @@ public final class GuestMain {
         } catch (RuntimeException e) {
             events.log("error", Map.of("action", "shutdown-storages", "message", String.valueOf(e.getMessage())));
         }
+        services.network().release();
         if (rootMounted) {
             try {
                 Linux.umount2(root.root().toString(), Linux.MNT_DETACH);

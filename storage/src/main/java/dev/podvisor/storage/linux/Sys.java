@@ -125,6 +125,7 @@ final class Sys {
     static final MethodHandle RECVMSG = errnoCall("recvmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
     static final MethodHandle SENDMSG = errnoCall("sendmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
     static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(INT, PTR, LONG, INT));
+    static final MethodHandle SETNS = errnoCall("setns", FunctionDescriptor.of(INT, INT, INT));
     static final MethodHandle STRERROR = plainCall("strerror", FunctionDescriptor.of(C_STRING, INT));
     /** glibc ≥ 2.32: the errno constant's name ("EINVAL"), or NULL when unknown. */
     static final MethodHandle STRERRORNAME_NP = LIBC.find("strerrorname_np")

@@ -4,7 +4,9 @@
  * the mount table ({@link dev.podvisor.storage.linux.MountInfo}), host mount operations
  * ({@link dev.podvisor.storage.linux.HostMounts}), loop devices
  * ({@link dev.podvisor.storage.linux.LoopDevices}), the {@code runc --console-socket} receiver
- * ({@link dev.podvisor.storage.linux.ConsoleSocket}) and the live
+ * ({@link dev.podvisor.storage.linux.ConsoleSocket}), unix sockets that pass fds
+ * ({@link dev.podvisor.storage.linux.UnixSockets}), network namespaces ({@link dev.podvisor.storage.linux.Netns}),
+ * TUN/TAP devices ({@link dev.podvisor.storage.linux.Tun}) and the live
  * {@link dev.podvisor.storage.host.HostFacts} ({@link dev.podvisor.storage.linux.LiveHostFacts}).
  *
  * <p><b>x86_64 Linux with glibc only.</b> Assumed C types: {@code long}, {@code size_t}, {@code ssize_t},
@@ -20,11 +22,13 @@
  *   <li>{@code struct msghdr} (56): msg_name @0, msg_namelen @8, msg_iov @16, msg_iovlen @24,
  *       msg_control @32, msg_controllen @40, msg_flags @48; {@code struct iovec} (16): base @0, len @8;
  *       {@code struct cmsghdr} (16 + data): cmsg_len @0 (size_t), cmsg_level @8, cmsg_type @12;</li>
- *   <li>{@code struct pollfd} (8): fd @0, events @4, revents @6.</li>
+ *   <li>{@code struct pollfd} (8): fd @0, events @4, revents @6;</li>
+ *   <li>{@code struct ifreq} (40): ifr_name[16] @0, ifr_flags (short) @16.</li>
  * </ul>
  * ioctl numbers: BLKROGET 0x125e, BLKGETSIZE64 0x80081272, TIOCGWINSZ 0x5413, TIOCSWINSZ 0x5414,
  * LOOP_SET_FD 0x4C00, LOOP_CLR_FD 0x4C01, LOOP_SET_STATUS64 0x4C04, LOOP_CONFIGURE 0x4C0A,
- * LOOP_CTL_GET_FREE 0x4C82.
+ * LOOP_CTL_GET_FREE 0x4C82, TUNSETIFF 0x400454ca, TUNSETPERSIST 0x400454cb, TUNGETIFF 0x800454d2,
+ * TUNGETVNETHDRSZ 0x800454d7, TUNSETVNETHDRSZ 0x400454d8.
  *
  * <p>The JVM needs {@code --enable-native-access=ALL-UNNAMED} (the build passes it to tests). FFM downcalls
  * that block (pty reads, {@code waitpid}) pin a virtual thread's carrier: make them on platform threads.

@@ -1,13 +1,10 @@
 package dev.podvisor.storage.linux;
 
-import static dev.podvisor.storage.linux.Sys.errno;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link ConsoleSocket}, fed by a sender written here with FFM {@code sendmsg}, as runc does it. */
+/** {@link ConsoleSocket}, fed by {@link UnixSockets#sendWithFds} (one message with a name and SCM_RIGHTS fds, as runc sends). */
 @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConsoleSocketTest {
 
@@ -26,46 +23,10 @@ class ConsoleSocketTest {
 
     /** What runc's {@code utils.SendFile} does: connect, one message with the name and an SCM_RIGHTS fd. */
     static void send(Path socket, String name, int... fds) {
-        int fd = Sys.run((arena, st) -> {
-            int r = (int) Sys.SOCKET.invokeExact(st, 1, 1 | Linux.O_CLOEXEC, 0);
-            if (r < 0) {
-                throw new LinuxException("socket", "", errno(st));
-            }
-            return r;
-        });
+        int fd = UnixSockets.connect(socket);
         try {
-            Sys.run((arena, st) -> {
-                MemorySegment addr = Sys.sockaddrUn(arena, socket.toString());
-                if ((int) Sys.CONNECT.invokeExact(st, fd, addr, (int) Sys.SOCKADDR_UN_SIZE) != 0) {
-                    throw new LinuxException("connect", socket.toString(), errno(st));
-                }
-                byte[] payload = name.getBytes(StandardCharsets.UTF_8);
-                MemorySegment data = arena.allocate(Math.max(1, payload.length));
-                MemorySegment.copy(payload, 0, data, ValueLayout.JAVA_BYTE, 0, payload.length);
-                MemorySegment iov = arena.allocate(Sys.IOVEC_SIZE, 8);
-                iov.set(ValueLayout.ADDRESS, 0, data);
-                iov.set(ValueLayout.JAVA_LONG, 8, Math.max(1, payload.length));
-                long space = fds.length == 0 ? 0 : Sys.cmsgSpace(4L * fds.length);
-                MemorySegment control = space == 0 ? MemorySegment.NULL : arena.allocate(space, 8);
-                if (space != 0) {
-                    control.set(ValueLayout.JAVA_LONG, 0, Sys.cmsgLen(4L * fds.length));
-                    control.set(ValueLayout.JAVA_INT, 8, 1); // SOL_SOCKET
-                    control.set(ValueLayout.JAVA_INT, 12, 1); // SCM_RIGHTS
-                    for (int i = 0; i < fds.length; i++) {
-                        control.set(ValueLayout.JAVA_INT, Sys.CMSGHDR_SIZE + 4L * i, fds[i]);
-                    }
-                }
-                MemorySegment msg = arena.allocate(Sys.MSGHDR_SIZE, 8);
-                msg.set(ValueLayout.ADDRESS, 16, iov);
-                msg.set(ValueLayout.JAVA_LONG, 24, 1L);
-                msg.set(ValueLayout.ADDRESS, 32, control);
-                msg.set(ValueLayout.JAVA_LONG, 40, space);
-                long n = (long) Sys.SENDMSG.invokeExact(st, fd, msg, 0);
-                if (n < 0) {
-                    throw new LinuxException("sendmsg", socket.toString(), errno(st));
-                }
-                return null;
-            });
+            byte[] payload = name.getBytes(StandardCharsets.UTF_8);
+            UnixSockets.sendWithFds(fd, payload.length == 0 ? new byte[1] : payload, fds);
         } finally {
             Linux.close(fd);
         }
