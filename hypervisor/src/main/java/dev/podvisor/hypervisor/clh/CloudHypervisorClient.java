@@ -3,7 +3,6 @@ package dev.podvisor.hypervisor.clh;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
@@ -13,10 +12,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,9 +36,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * flag stays set). Thread-safe.
  */
 public final class CloudHypervisorClient implements AutoCloseable {
-    private static final int MAX_HEADER_BYTES = 64 * 1024;
-    private static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
-
     private final Connection connection;
     private final Duration callTimeout;
 
@@ -153,6 +147,38 @@ public final class CloudHypervisorClient implements AutoCloseable {
     }
 
     /**
+     * {@code PUT vm.add-net} with tap fds, the way Kata Go sends it ({@code clh.go vmAddNetPutRequest}): on a
+     * separate raw connection (kept for the next NIC), the whole request in ONE {@code sendmsg} whose
+     * {@code SCM_RIGHTS} control message carries {@code fds}, the answer read on the same connection. Cloud
+     * Hypervisor takes every fd that came with the request as the NIC's queue pairs (it ignores fds on
+     * {@code vm.create}, hence cold-plugging NICs this way between {@code vm.create} and {@code vm.boot}).
+     *
+     * @param net the NIC ({@link NetConfig#forTapFd}); its {@code num_queues} must be 2 × {@code fds.length}
+     * @param fds the tap fds, one per queue pair; the caller keeps (and later closes) its copies
+     * @return empty when Cloud Hypervisor answered 204 (VM not booted yet: cold plug, the guest finds the NIC by
+     *         MAC); the device id and PCI address when it answered 200 (hot plug into a running VM)
+     * @throws IllegalArgumentException when {@code fds} does not match {@code num_queues}
+     * @throws IOException on a transport error or timeout; {@link CloudHypervisorApiException} for a non-2xx
+     *                     answer (400 bad config, 404 no VM, 409 duplicate id)
+     */
+    public Optional<PciDeviceInfo> addNet(NetConfig net, int[] fds) throws IOException {
+        Objects.requireNonNull(net, "net");
+        if (fds.length == 0 || fds.length != net.queuePairs()) {
+            throw new IllegalArgumentException("cloud-hypervisor vm.add-net: " + fds.length + " fds for num_queues "
+                    + net.numQueues() + " (one fd per queue pair)");
+        }
+        byte[] body;
+        try {
+            body = ClhJson.mapper().writeValueAsBytes(net);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cloud-hypervisor PUT vm.add-net: body not serialisable: "
+                    + e.getOriginalMessage(), e);
+        }
+        String answer = connection.exchangeWithFds("PUT", "vm.add-net", body, fds, callTimeout);
+        return answer.isEmpty() ? Optional.empty() : Optional.of(decode("vm.add-net", answer, PciDeviceInfo.class));
+    }
+
+    /**
      * {@code PUT vm.add-device}: hot-plugs a VFIO device.
      *
      * @param device the device
@@ -236,7 +262,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
     public void shutdownVmm() throws IOException {
         try {
             put("vmm.shutdown", null);
-        } catch (ClosedWithoutAnswerException e) {
+        } catch (HttpWire.ClosedWithoutAnswerException e) {
             // the VMM went away: that is what was asked
         }
     }
@@ -279,6 +305,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
         connection.lock.lock();
         try {
             connection.drop();
+            connection.fdConnection.close();
         } finally {
             connection.lock.unlock();
         }
@@ -304,13 +331,6 @@ public final class CloudHypervisorClient implements AutoCloseable {
         }
     }
 
-    /** The connection closed before any byte of the answer arrived. */
-    private static final class ClosedWithoutAnswerException extends IOException {
-        ClosedWithoutAnswerException(String message) {
-            super(message);
-        }
-    }
-
     /** The one connection, its selector and its lock, shared by all views of a client. */
     private static final class Connection {
         final Path socket;
@@ -319,14 +339,30 @@ public final class CloudHypervisorClient implements AutoCloseable {
         private Selector selector;
         private SelectionKey key;
 
+        final FdApiConnection fdConnection;
+
         Connection(Path socket) {
             this.socket = socket;
+            this.fdConnection = new FdApiConnection(socket);
         }
 
-        String exchange(String method, String endpoint, byte[] body, Duration timeout) throws IOException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            byte[] request = request(method, endpoint, body);
+        /** Like {@link #exchange} on the fd-passing connection, with {@code fds} sent along. */
+        String exchangeWithFds(String method, String endpoint, byte[] body, int[] fds, Duration timeout)
+                throws IOException {
             String what = "cloud-hypervisor " + method + " " + endpoint + " on " + socket;
+            lockWithin(timeout, what);
+            try {
+                HttpWire.Response r = fdConnection.exchange(method, endpoint, body, fds, timeout.toMillis());
+                if (r.status() < 200 || r.status() > 299) {
+                    throw new CloudHypervisorApiException(method, endpoint, r.status(), r.body());
+                }
+                return r.body();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void lockWithin(Duration timeout, String what) throws IOException {
             try {
                 if (!lock.tryLock(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
                     throw new SocketTimeoutException(what + ": API busy for " + timeout.toMillis() + " ms");
@@ -335,11 +371,18 @@ public final class CloudHypervisorClient implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException(what + ": interrupted");
             }
+        }
+
+        String exchange(String method, String endpoint, byte[] body, Duration timeout) throws IOException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            byte[] request = HttpWire.request(method, endpoint, body);
+            String what = "cloud-hypervisor " + method + " " + endpoint + " on " + socket;
+            lockWithin(timeout, what);
             try {
                 boolean reused = dropIfStale();
                 try {
                     return once(method, endpoint, request, deadline, what);
-                } catch (ClosedWithoutAnswerException e) {
+                } catch (HttpWire.ClosedWithoutAnswerException e) {
                     if (!reused) {
                         throw e;
                     }
@@ -363,41 +406,19 @@ public final class CloudHypervisorClient implements AutoCloseable {
                 } catch (InterruptedIOException e) { // includes SocketTimeoutException
                     throw e;
                 } catch (IOException e) {
-                    throw new ClosedWithoutAnswerException(what + ": connection lost while sending: " + e.getMessage());
+                    throw new HttpWire.ClosedWithoutAnswerException(what + ": connection lost while sending: " + e.getMessage());
                 }
-                Response r = readResponse(deadline, what);
-                keep = r.keepAlive;
-                if (r.status < 200 || r.status > 299) {
-                    throw new CloudHypervisorApiException(method, endpoint, r.status, r.body);
+                HttpWire.Response r = readResponse(deadline, what);
+                keep = r.keepAlive();
+                if (r.status() < 200 || r.status() > 299) {
+                    throw new CloudHypervisorApiException(method, endpoint, r.status(), r.body());
                 }
-                return r.body;
+                return r.body();
             } finally {
                 if (!keep) {
                     drop();
                 }
             }
-        }
-
-        private static byte[] request(String method, String endpoint, byte[] body) {
-            var sb = new StringBuilder(160);
-            sb.append(method).append(" /api/v1/").append(endpoint).append(" HTTP/1.1\r\n")
-                    .append("Host: localhost\r\n")
-                    .append("Accept: application/json\r\n");
-            if (body != null) {
-                sb.append("Content-Type: application/json\r\n").append("Content-Length: ").append(body.length)
-                        .append("\r\n");
-            } else if (method.equals("PUT")) {
-                sb.append("Content-Length: 0\r\n");
-            }
-            sb.append("\r\n");
-            byte[] head = sb.toString().getBytes(StandardCharsets.US_ASCII);
-            if (body == null) {
-                return head;
-            }
-            byte[] all = new byte[head.length + body.length];
-            System.arraycopy(head, 0, all, 0, head.length);
-            System.arraycopy(body, 0, all, head.length, body.length);
-            return all;
         }
 
         /** Drops an idle connection the VMM has closed (or sent stray bytes on); true if one is kept. */
@@ -474,117 +495,8 @@ public final class CloudHypervisorClient implements AutoCloseable {
             }
         }
 
-        private record Response(int status, String body, boolean keepAlive) {
-        }
-
-        private Response readResponse(long deadline, String what) throws IOException {
-            var acc = new ByteArrayOutputStream(512);
-            ByteBuffer buf = ByteBuffer.allocate(4096);
-            int headerEnd;
-            while ((headerEnd = indexOfHeaderEnd(acc)) < 0) {
-                if (acc.size() > MAX_HEADER_BYTES) {
-                    throw new IOException(what + ": answer headers exceed " + MAX_HEADER_BYTES + " bytes");
-                }
-                buf.clear();
-                int n = read(buf, deadline, what);
-                if (n < 0) {
-                    if (acc.size() == 0) {
-                        throw new ClosedWithoutAnswerException(what + ": connection closed without an answer");
-                    }
-                    throw new IOException(what + ": connection closed inside the answer headers");
-                }
-                acc.write(buf.array(), 0, n);
-            }
-            byte[] all = acc.toByteArray();
-            String head = new String(all, 0, headerEnd, StandardCharsets.ISO_8859_1);
-            String[] lines = head.split("\r\n");
-            String[] statusParts = lines[0].split(" ", 3);
-            int status;
-            try {
-                if (statusParts.length < 2 || !statusParts[0].startsWith("HTTP/1.")) {
-                    throw new NumberFormatException();
-                }
-                status = Integer.parseInt(statusParts[1]);
-            } catch (NumberFormatException e) {
-                throw new IOException(what + ": bad status line '" + lines[0] + "'");
-            }
-            long contentLength = -1;
-            boolean keepAlive = statusParts[0].equals("HTTP/1.1");
-            for (int i = 1; i < lines.length; i++) {
-                int colon = lines[i].indexOf(':');
-                if (colon <= 0) {
-                    continue;
-                }
-                String name = lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT);
-                String value = lines[i].substring(colon + 1).trim();
-                switch (name) {
-                    case "content-length" -> {
-                        try {
-                            contentLength = Long.parseLong(value);
-                        } catch (NumberFormatException e) {
-                            throw new IOException(what + ": bad Content-Length '" + value + "'");
-                        }
-                    }
-                    case "connection" -> keepAlive = !value.equalsIgnoreCase("close")
-                            && (keepAlive || value.equalsIgnoreCase("keep-alive"));
-                    case "transfer-encoding" -> {
-                        if (!value.equalsIgnoreCase("identity")) {
-                            throw new IOException(what + ": unsupported Transfer-Encoding '" + value + "'");
-                        }
-                    }
-                    default -> { }
-                }
-            }
-            int bodyStart = headerEnd + 4;
-            var body = new ByteArrayOutputStream();
-            body.write(all, bodyStart, all.length - bodyStart);
-            boolean noBody = status == 204 || status == 304 || (status >= 100 && status < 200);
-            if (noBody) {
-                contentLength = 0;
-            }
-            if (contentLength > MAX_BODY_BYTES) {
-                throw new IOException(what + ": answer body of " + contentLength + " bytes is too large");
-            }
-            if (contentLength >= 0) {
-                while (body.size() < contentLength) {
-                    buf.clear();
-                    buf.limit((int) Math.min(buf.capacity(), contentLength - body.size()));
-                    int n = read(buf, deadline, what);
-                    if (n < 0) {
-                        throw new IOException(what + ": connection closed after " + body.size() + " of "
-                                + contentLength + " body bytes");
-                    }
-                    body.write(buf.array(), 0, n);
-                }
-                if (body.size() > contentLength) {
-                    keepAlive = false; // stray bytes after the answer: the stream is out of step
-                }
-                byte[] b = body.toByteArray();
-                return new Response(status, new String(b, 0, (int) contentLength, StandardCharsets.UTF_8), keepAlive);
-            }
-            // no length: the body runs to the end of the connection
-            while (true) {
-                buf.clear();
-                int n = read(buf, deadline, what);
-                if (n < 0) {
-                    break;
-                }
-                body.write(buf.array(), 0, n);
-                if (body.size() > MAX_BODY_BYTES) {
-                    throw new IOException(what + ": answer body exceeds " + MAX_BODY_BYTES + " bytes");
-                }
-            }
-            return new Response(status, body.toString(StandardCharsets.UTF_8), false);
-        }
-
-        private static int indexOfHeaderEnd(ByteArrayOutputStream acc) {
-            byte[] b = acc.toByteArray();
-            for (int i = 0; i + 3 < b.length; i++) {
-                if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
-                    return i;
-                }
-            }
-            return -1;
+        private HttpWire.Response readResponse(long deadline, String what) throws IOException {
+            return HttpWire.readResponse((b, off, len) -> read(ByteBuffer.wrap(b, off, len), deadline, what), what);
         }
 
         void drop() {

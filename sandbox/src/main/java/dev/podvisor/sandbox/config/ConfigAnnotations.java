@@ -275,6 +275,9 @@ public final class ConfigAnnotations {
                 if (model == null || value.isEmpty()) {
                     throw bad(key, value, "Unknown network model specified in annotation " + key);
                 }
+                if (model.equals("macvtap")) {
+                    throw bad(key, value, ConfigLoader.MACVTAP_UNSUPPORTED);
+                }
                 yield new RuntimeConfig(r.enableDebug(), model, r.disableGuestSeccomp(), r.sandboxCgroupOnly(),
                         r.staticSandboxResourceMgmt(), r.disableNewNetns(), r.sandboxBindMounts(),
                         r.disableGuestEmptyDir(), r.emptydirMode(), r.experimental(), r.enablePprof(), r.danConf(),

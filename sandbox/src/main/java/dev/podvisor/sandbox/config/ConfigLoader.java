@@ -484,7 +484,11 @@ public final class ConfigLoader {
         boolean debug = t.bool("enable_debug", d.enableDebug());
         String model = internetworkingModel(t.string("internetworking_model", d.internetworkingModel()));
         if (model == null) {
-            throw t.bad("internetworking_model", "expected \"tcfilter\", \"macvtap\" or \"none\"");
+            throw t.bad("internetworking_model", "expected \"tcfilter\" or \"none\" (Kata also knows \"macvtap\","
+                    + " which Podvisor does not support)");
+        }
+        if (model.equals("macvtap")) {
+            throw t.bad("internetworking_model", MACVTAP_UNSUPPORTED);
         }
         boolean disableNewNetns = t.bool("disable_new_netns", d.disableNewNetns());
         if (disableNewNetns && !model.equals("none")) {
@@ -518,6 +522,10 @@ public final class ConfigLoader {
                 danConf.isEmpty() ? d.danConf() : danConf,
                 timeout == 0 ? d.createContainerTimeoutSeconds() : timeout);
     }
+
+    /** Why {@code internetworking_model = "macvtap"} is refused (docs/networking.md). */
+    static final String MACVTAP_UNSUPPORTED = "the macvtap model is not supported by Podvisor;"
+            + " use \"tcfilter\" (the default) or \"none\"";
 
     /** Kata's {@code NetInterworkingModel.SetModel}: "default" means tcfilter. @return null when unknown */
     static String internetworkingModel(String value) {

@@ -109,6 +109,8 @@ class ConfigAnnotationsTest {
                 "Please specify boolean value");
         assertError(c, "io.katacontainers.config.runtime.internetworking_model", "bridge",
                 "Unknown network model");
+        assertError(c, "io.katacontainers.config.runtime.internetworking_model", "macvtap",
+                "the macvtap model is not supported by Podvisor");
         assertError(c, "io.katacontainers.config.runtime.experimental", "x", "Unsupported experimental feature x");
     }
 

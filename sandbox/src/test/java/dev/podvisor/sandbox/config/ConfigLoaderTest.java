@@ -170,7 +170,8 @@ class ConfigLoaderTest {
             [agent.kata]\\nkernel_modules = "e1000"         | [agent.kata] kernel_modules = "e1000": expected an array of strings
             [runtime]\\nemptydir_mode = "block-encrypted"   | [runtime] emptydir_mode = "block-encrypted": block-encrypted emptyDir is not supported by Podvisor
             [runtime]\\nemptydir_mode = "tmpfs"             | [runtime] emptydir_mode = "tmpfs": invalid emptydir_mode="tmpfs", allowed values: "shared-fs", "block-encrypted", "block-plain"
-            [runtime]\\ninternetworking_model = "bridged"   | [runtime] internetworking_model = "bridged": expected "tcfilter", "macvtap" or "none"
+            [runtime]\\ninternetworking_model = "bridged"   | [runtime] internetworking_model = "bridged": expected "tcfilter" or "none" (Kata also knows "macvtap", which Podvisor does not support)
+            [runtime]\\ninternetworking_model = "macvtap"   | [runtime] internetworking_model = "macvtap": the macvtap model is not supported by Podvisor; use "tcfilter" (the default) or "none"
             [runtime]\\ndisable_new_netns = true            | [runtime] disable_new_netns = true: config disable_new_netns only works with 'none' internetworking_model
             [runtime]\\nexperimental = ["newstore"]         | [runtime] experimental = ["newstore"]: Unsupported experimental feature "newstore"
             [runtime]\\nsandbox_cgroup_only = "true"        | [runtime] sandbox_cgroup_only = "true": expected true or false
