@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -87,28 +86,12 @@ class CriPodIT {
     @AfterEach
     void nothingLeftBehind() {
         kubelet.close();
-        awaitExitOfNewProcesses();
+        Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(15));
         Leftovers.assertNothingNewSince(before, markers);
         assertEquals(0, cri.runtime().listPodSandbox(Cri.ListPodSandboxRequest.getDefaultInstance()).getItemsCount(),
                 "no sandbox left in containerd");
         assertEquals(0, cri.runtime().listContainers(Cri.ListContainersRequest.getDefaultInstance()).getContainersCount(),
                 "no container left in containerd");
-    }
-
-    /** containerd answers RemovePodSandbox before the shim has exited: wait, bounded, for the pod's processes. */
-    private void awaitExitOfNewProcesses() {
-        for (Leftovers.ProcessEntry p : Leftovers.take().processes()) {
-            String text = p.cmdline() + " " + p.ttrpcAddress();
-            if (!before.processes().contains(p) && markers.stream().anyMatch(text::contains)) {
-                ProcessHandle.of(p.pid()).ifPresent(h -> {
-                    try {
-                        h.onExit().get(15, TimeUnit.SECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the leftover check
-                    }
-                });
-            }
-        }
     }
 
     private static PodSpec podWithVolumes(String handler) {
