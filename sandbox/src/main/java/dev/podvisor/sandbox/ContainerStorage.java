@@ -199,18 +199,28 @@ final class ContainerStorage {
         }
     }
 
+    /** Namespaces a container never gets in the guest (Kata Go {@code constrainGRPCSpec}). */
+    private static final java.util.Set<String> HOST_ONLY_NAMESPACES = java.util.Set.of("network", "cgroup", "time");
+
     /**
-     * The guest's view of the spec: hooks run on the host in Kata and never in the guest, and namespace
-     * paths name host namespaces (the pause container's), which mean nothing inside the VM.
+     * The guest's view of the spec (Kata Go {@code kata_agent.go constrainGRPCSpec}): hooks run on the host in
+     * Kata and never in the guest; the {@code network}, {@code cgroup} and {@code time} namespace entries are
+     * dropped (containers share the guest's network namespace, where the agent configured the NICs); the other
+     * entries lose their paths, which name host namespaces (the pause container's) and mean nothing inside
+     * the VM.
      */
     static JsonNode forGuest(OciSpec guestSpec) {
         ObjectNode tree = guestSpec.raw().deepCopy();
         tree.remove("hooks");
         JsonNode namespaces = tree.path("linux").path("namespaces");
         if (namespaces.isArray()) {
+            var kept = JSON.createArrayNode();
             for (JsonNode namespace : namespaces) {
-                ((ObjectNode) namespace).remove("path");
+                if (!HOST_ONLY_NAMESPACES.contains(namespace.path("type").asText())) {
+                    kept.add(((ObjectNode) namespace).without("path"));
+                }
             }
+            ((ObjectNode) tree.path("linux")).set("namespaces", kept);
         }
         return tree;
     }

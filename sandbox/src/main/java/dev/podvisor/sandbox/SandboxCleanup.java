@@ -2,6 +2,7 @@ package dev.podvisor.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.sandbox.network.TcFilterNetwork;
 import dev.podvisor.storage.exec.AttachedDisk;
 import dev.podvisor.storage.exec.DiskAttacher;
 import dev.podvisor.storage.exec.ExecutionRecord;
@@ -24,8 +25,8 @@ import java.util.Optional;
 /**
  * What {@code containerd-shim-kata-v2 delete} undoes when the daemon may be gone (containerd calls it after
  * every task delete and whenever it lost a shim). It reads the sandbox state the daemon persisted and:
- * for the sandbox (or single) container, stops the daemon and the VM's processes, undoes every container's
- * host setup, removes the shares and the state; for another container of a pod, undoes only that
+ * for the sandbox (or single) container, stops the daemon and the VM's processes, removes the taps and tc
+ * wiring it made in the pod netns, undoes every container's host setup, removes the shares and the state; for another container of a pod, undoes only that
  * container's host setup, and only when the daemon is gone. In every case the bundle's {@code rootfs} is
  * unmounted if it is still a mount point. Idempotent: a second call finds nothing to do.
  */
@@ -86,6 +87,11 @@ public final class SandboxCleanup {
             if (pid > 0) {
                 ProcessHandle.of(pid).ifPresent(handle -> stop(handle, log));
             }
+        }
+        try {
+            TcFilterNetwork.undo(sandbox.network(), log); // the VMM is gone: the taps are free
+        } catch (RuntimeException e) {
+            log.warn("removing the pod's taps and tc wiring failed", "error", e.getMessage());
         }
         PlanExecutor executor = executor(sandbox);
         for (var entry : sandbox.containers().entrySet()) {

@@ -1,9 +1,11 @@
 package dev.podvisor.sandbox;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.podvisor.sandbox.network.HostNetwork;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,10 +29,12 @@ import java.util.Optional;
  * @param virtiofsdPids  the virtiofsd processes
  * @param containers     per container id: its bundle and what its storage set up on the host (the executed
  *                       plan as JSON, undone by {@link SandboxCleanup})
+ * @param network        what Podvisor created in the pod netns (tap, qdiscs, filters), undone on teardown and by
+ *                       {@link SandboxCleanup}; null when the pod has no network
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SandboxState(String sandboxId, String vmDir, String shareRoot, long vmmPid, List<Long> virtiofsdPids,
-                           Map<String, ContainerState> containers) {
+                           Map<String, ContainerState> containers, HostNetwork network) {
 
     /**
      * @param bundle     the container's bundle
@@ -40,9 +44,16 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
     public record ContainerState(String bundle, JsonNode hostSetup) {
     }
 
+    @JsonCreator
     public SandboxState {
         virtiofsdPids = List.copyOf(virtiofsdPids);
         containers = Map.copyOf(containers);
+    }
+
+    /** A state without network wiring. */
+    public SandboxState(String sandboxId, String vmDir, String shareRoot, long vmmPid, List<Long> virtiofsdPids,
+                        Map<String, ContainerState> containers) {
+        this(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, null);
     }
 
     static final String FILE = "sandbox.json";
@@ -51,17 +62,22 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
     public SandboxState withContainer(String id, ContainerState container) {
         Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
         copy.put(id, container);
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, network);
     }
 
     public SandboxState withoutContainer(String id) {
         Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
         copy.remove(id);
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, network);
     }
 
     public SandboxState withProcesses(long vmm, List<Long> virtiofsd) {
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmm, virtiofsd, containers);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmm, virtiofsd, containers, network);
+    }
+
+    /** This state with the pod netns wiring {@code wired} (null: none). */
+    public SandboxState withNetwork(HostNetwork wired) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, wired);
     }
 
     /** Writes the state into {@code vmDir/sandbox.json} atomically. */

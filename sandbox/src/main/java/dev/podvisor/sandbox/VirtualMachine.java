@@ -5,6 +5,7 @@ import dev.podvisor.hypervisor.VmConfigs;
 import dev.podvisor.hypervisor.clh.CloudHypervisorClient;
 import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
 import dev.podvisor.hypervisor.clh.DiskConfig;
+import dev.podvisor.hypervisor.clh.TapNic;
 import dev.podvisor.hypervisor.clh.PciDeviceInfo;
 import dev.podvisor.hypervisor.clh.PciPaths;
 import dev.podvisor.hypervisor.virtiofs.Virtiofsd;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One pod's VM: its virtiofsd processes and its cloud-hypervisor process, started in Kata's order (virtiofsd
@@ -61,21 +63,30 @@ public final class VirtualMachine {
     public record ExtraFsDevice(String tag, List<String> virtiofsdArgs, Path sharedDir) {
     }
 
-    /** Like {@link #start(HypervisorSettings, Path, Path, List, LogfmtLog)} without extra devices. */
+    /** Like {@link #start(HypervisorSettings, Path, Path, List, List, LogfmtLog)} without extra devices or NICs. */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir, LogfmtLog log)
             throws IOException {
-        return start(settings, vmDir, sharedDir, List.of(), log);
+        return start(settings, vmDir, sharedDir, List.of(), List.of(), log);
+    }
+
+    /** Like {@link #start(HypervisorSettings, Path, Path, List, List, LogfmtLog)} without NICs. */
+    public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir,
+                                       List<ExtraFsDevice> extraDevices, LogfmtLog log) throws IOException {
+        return start(settings, vmDir, sharedDir, extraDevices, List.of(), log);
     }
 
     /**
      * Starts one virtiofsd per virtio-fs device — {@code kataShared} over {@code sharedDir} and each extra
      * device over its own directory —, then the VMM, and boots the VM with every device cold-plugged, as Kata
-     * does for {@code kataShared}.
+     * does for {@code kataShared}. NICs are cold-plugged as Kata's runtimes do (Cloud Hypervisor takes no fds
+     * on {@code vm.create}): {@code vm.create} without nets, one {@code vm.add-net} per NIC with its tap fds,
+     * then {@code vm.boot}.
      *
      * @throws IOException when a process cannot start or the VMM refuses a call; what started is stopped
      */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir,
-                                       List<ExtraFsDevice> extraDevices, LogfmtLog log) throws IOException {
+                                       List<ExtraFsDevice> extraDevices, List<TapNic> nics, LogfmtLog log)
+            throws IOException {
         List<Virtiofsd> virtiofsds = new ArrayList<>();
         CloudHypervisorProcess vmm = null;
         try {
@@ -95,8 +106,11 @@ public final class VirtualMachine {
             vmm = CloudHypervisorProcess.start(CloudHypervisorProcess.Options.forSandbox(settings, vmDir));
             log.info("cloud-hypervisor started", "pid", vmm.pid(), "argv", String.join(" ", vmm.argv()));
             CloudHypervisorClient api = vmm.client();
-            api.createVm(VmConfigs.forSandbox(settings, vmDir, fsSockets));
-            api.bootVm();
+            List<Optional<PciDeviceInfo>> added = api.createAndBoot(VmConfigs.forSandbox(settings, vmDir, fsSockets), nics);
+            for (int i = 0; i < nics.size(); i++) {
+                log.info("nic added", "mac", nics.get(i).config().mac(), "fds", nics.get(i).tapFds().length,
+                        "pci_path", added.get(i).map(info -> PciPaths.fromBdf(info.bdf())).orElse("(cold plug)"));
+            }
             log.info("vm booted", "state", api.info().state());
             return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds), log);
         } catch (IOException | RuntimeException e) {
@@ -183,6 +197,24 @@ public final class VirtualMachine {
             return disk;
         } catch (IOException e) {
             throw new UncheckedIOException("vm.add-disk " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Hot-plugs a NIC into the running VM ({@code vm.add-net} with its tap fds; Kata Go
+     * {@code hotplugAddNetDevice}).
+     *
+     * @return the guest PCI path from the answer's {@code bdf} (the agent's {@code Interface.devicePath}), or
+     *         empty when Cloud Hypervisor answered 204 (the VM was not booted: cold plug)
+     */
+    public Optional<String> addNic(TapNic nic) {
+        try {
+            Optional<String> pciPath = vmm.client().addNet(nic.config(), nic.tapFds())
+                    .map(info -> PciPaths.fromBdf(info.bdf()));
+            log.info("nic hot-plugged", "mac", nic.config().mac(), "pci_path", pciPath.orElse("(cold plug)"));
+            return pciPath;
+        } catch (IOException e) {
+            throw new UncheckedIOException("vm.add-net " + nic.config().mac() + ": " + e.getMessage(), e);
         }
     }
 

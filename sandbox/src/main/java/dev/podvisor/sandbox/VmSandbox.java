@@ -20,6 +20,12 @@ import dev.podvisor.sandbox.agent.OciSpecConverter;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.sandbox.network.AgentNetwork;
+import dev.podvisor.sandbox.network.PodNetwork;
+import dev.podvisor.sandbox.network.TcFilterNetwork;
+import dev.podvisor.hypervisor.clh.NetConfig;
+import dev.podvisor.hypervisor.clh.TapNic;
+import dev.podvisor.storage.linux.Linux;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,11 +42,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A pod's VM on Cloud Hypervisor with the kata agent inside, driven the way Kata's runtimes drive it
- * (kata-containers: src/runtime/virtcontainers/{sandbox.go,kata_agent.go,clh.go}): start virtiofsd, start
- * cloud-hypervisor, {@code vm.create} and {@code vm.boot}, dial the agent over hybrid vsock, Health.Check,
- * CreateSandbox with the virtio-fs share and the sandbox {@code /dev/shm}; then per container: plan its
+ * (kata-containers: src/runtime/virtcontainers/{sandbox.go,kata_agent.go,clh.go}): find the pod's network
+ * (refusing the host's netns), wire each pod interface to a tap (tcfilter), start virtiofsd, start
+ * cloud-hypervisor, {@code vm.create}, one {@code vm.add-net} per tap, {@code vm.boot}, dial the agent over
+ * hybrid vsock, Health.Check, the network messages and CreateSandbox with the DNS, the virtio-fs share and the
+ * sandbox {@code /dev/shm}; then per container: plan its
  * storage, set it up on the host and in the VM, CreateContainer; and at the end tear it down in order
- * (processes, containers, DestroySandbox, VM, virtiofsd, host mounts, state).
+ * (processes, containers, DestroySandbox, VM, virtiofsd, taps and tc wiring, host mounts, state).
  *
  * <p>Every boot step registers its undo; a failure undoes what was done, so a failed boot leaves no process,
  * mount, socket or directory behind.
@@ -66,9 +74,12 @@ public final class VmSandbox implements PodSandbox {
     private volatile boolean shutDown;
     private boolean sandboxCreated;
 
+    private final PodNetwork network;
+
     private VmSandbox(SandboxLaunch launch, PodvisorConfig config, VirtualMachine vm, AgentClient agent,
-                      ContainerStorage storage, SandboxState state) {
+                      ContainerStorage storage, SandboxState state, PodNetwork network) {
         this.launch = launch;
+        this.network = network;
         this.config = config;
         this.log = launch.log();
         this.vm = vm;
@@ -86,6 +97,8 @@ public final class VmSandbox implements PodSandbox {
     public static PodSandbox boot(SandboxLaunch launch) {
         LogfmtLog log = launch.log();
         PodvisorConfig config = loadConfig(launch);
+        // before anything is started: a hostNetwork pod or an unsupported interface is refused here
+        PodNetwork network = PodNetwork.plan(config.runtime().internetworkingModel(), spec(launch.bundle()), log);
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
             Path vmDir = config.podvisor().stateDir().resolve(launch.sandboxId());
@@ -102,8 +115,30 @@ public final class VmSandbox implements PodSandbox {
             ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
             undo.push(storage::releaseSandbox);
 
-            VirtualMachine vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
-                    storage.sharedDirectory(), storage.sandboxDevices(launch.bundle()), log);
+            List<TapNic> nics = new java.util.ArrayList<>();
+            List<Integer> tapFds = List.of();
+            if (!network.endpoints().isEmpty()) {
+                SandboxState[] saved = {state};
+                TcFilterNetwork.Wired wired = TcFilterNetwork.wire(network.netns().orElseThrow(), network.endpoints(),
+                        record -> {
+                            saved[0] = saved[0].withNetwork(record);
+                            saved[0].save();
+                        }, log);
+                state = saved[0];
+                undo.push(() -> TcFilterNetwork.undo(wired.record(), log));
+                tapFds = wired.tapFds();
+                for (int i = 0; i < tapFds.size(); i++) {
+                    nics.add(new TapNic(NetConfig.forTapFd(network.endpoints().get(i).mac()),
+                            new int[] {tapFds.get(i)}));
+                }
+            }
+            VirtualMachine vm;
+            try {
+                vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
+                        storage.sharedDirectory(), storage.sandboxDevices(launch.bundle()), nics, log);
+            } finally {
+                tapFds.forEach(Linux::closeQuietly); // Cloud Hypervisor holds its own copies now
+            }
             undo.push(vm::stop);
             state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
             state.save();
@@ -115,7 +150,7 @@ public final class VmSandbox implements PodSandbox {
             if (!agent.healthy()) {
                 throw new IllegalStateException("the guest agent answered Health.Check with NOT_SERVING");
             }
-            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, state);
+            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, state, network);
             sandbox.watchOom();
             agent.onClose(() -> {
                 if (!sandbox.shutDown) {
@@ -157,6 +192,14 @@ public final class VmSandbox implements PodSandbox {
         }
         config.validatePaths();
         return config;
+    }
+
+    private static JsonNode spec(Path bundle) {
+        try {
+            return JSON.readTree(bundle.resolve("config.json").toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
+        }
     }
 
     private static Map<String, String> annotations(Path bundle) {
@@ -238,8 +281,11 @@ public final class VmSandbox implements PodSandbox {
             }
         }
         List<Storage> sandboxStorages = first.plan().sandboxStorages().stream().map(ContainerStorage::toAgent).toList();
+        // Kata Go startSandbox: interfaces, routes and neighbours before CreateSandbox
+        AgentNetwork.apply(agent, network.endpoints(), log);
         agent.createSandbox(CreateSandboxRequest.newBuilder()
                 .setHostname(hostname(launch.bundle(), launch.sandboxId()))
+                .addAllDns(PodNetwork.dns(spec(launch.bundle())))
                 .addAllStorages(sandboxStorages)
                 .setSandboxId(launch.sandboxId())
                 .setSandboxPidns(false)
@@ -372,6 +418,7 @@ public final class VmSandbox implements PodSandbox {
         // runAll pops from the head: push in reverse of the order they must run
         steps.push(() -> deleteTree(Path.of(state.vmDir())));
         steps.push(storage::releaseSandbox);
+        steps.push(() -> TcFilterNetwork.undo(state.network(), log));
         steps.push(vm::stop);
         steps.push(agent::close);
         steps.push(() -> {

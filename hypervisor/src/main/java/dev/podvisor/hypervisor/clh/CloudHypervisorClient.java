@@ -103,6 +103,25 @@ public final class CloudHypervisorClient implements AutoCloseable {
     }
 
     /**
+     * Kata's boot sequence with NICs (Go {@code clh.go bootVM}, runtime-rs {@code boot_vm}): {@code vm.create}
+     * with {@code config} (which has no {@code net} entries: Cloud Hypervisor takes no fds there), one
+     * {@link #addNet} per NIC in order, then {@code vm.boot}.
+     *
+     * @return per NIC, what {@code vm.add-net} answered (empty: cold-plugged, the normal case before boot)
+     * @throws IOException on the first failing call (the VM may then exist unbooted: shut the VMM down)
+     */
+    public java.util.List<Optional<PciDeviceInfo>> createAndBoot(VmConfig config, java.util.List<TapNic> nics)
+            throws IOException {
+        createVm(config);
+        java.util.List<Optional<PciDeviceInfo>> answers = new java.util.ArrayList<>();
+        for (TapNic nic : nics) {
+            answers.add(addNet(nic.config(), nic.tapFds()));
+        }
+        bootVm();
+        return answers;
+    }
+
+    /**
      * {@code PUT vm.boot}.
      *
      * @throws IOException on a transport error, timeout or non-2xx answer

@@ -96,17 +96,21 @@ class AddNetTest {
                     continue;
                 }
                 int conn = UnixSockets.accept(listener);
-                connections++;
-                try {
-                    Received r;
-                    while ((r = readRequest(conn, connections)) != null) {
-                        received.add(r);
-                        byte[] bytes = answer.apply(r).getBytes(StandardCharsets.US_ASCII);
-                        Linux.writeFully(conn, bytes, 0, bytes.length);
+                int number = ++connections;
+                Thread.ofPlatform().daemon(true).start(() -> {
+                    try {
+                        Received r;
+                        while ((r = readRequest(conn, number)) != null) {
+                            synchronized (received) {
+                                received.add(r);
+                                byte[] bytes = answer.apply(r).getBytes(StandardCharsets.US_ASCII);
+                                Linux.writeFully(conn, bytes, 0, bytes.length);
+                            }
+                        }
+                    } finally {
+                        Linux.closeQuietly(conn);
                     }
-                } finally {
-                    Linux.closeQuietly(conn);
-                }
+                });
             }
         }, runnable -> Thread.ofPlatform().daemon(true).start(runnable));
     }
@@ -187,6 +191,27 @@ class AddNetTest {
         assertEquals(2, received.size());
         assertEquals(1, received.get(1).connection(), "keep-alive: both on the first connection");
         assertEquals("tap1_kata", Tun.name(received.get(1).firstReadFds().getFirst()));
+    }
+
+    @Test
+    void createThenOneAddNetPerNicThenBoot() throws Exception {
+        int tap0 = tap("tap0_kata");
+        int tap1 = tap("tap1_kata");
+        serve(r -> noContent());
+        VmConfig config = new VmConfig(new PayloadConfig("/k", "quiet", null, null), new CpusConfig(1, 1, null, null),
+                null, null, null, null, null, null, null, null, null, null);
+        List<Optional<PciDeviceInfo>> answers = client.createAndBoot(config, List.of(
+                new TapNic(NetConfig.forTapFd("02:00:00:00:00:01"), new int[] {tap0}),
+                new TapNic(NetConfig.forTapFd("02:00:00:00:00:02"), new int[] {tap1})));
+        assertEquals(List.of(Optional.empty(), Optional.empty()), answers, "204: cold plug");
+        assertEquals(List.of("PUT /api/v1/vm.create", "PUT /api/v1/vm.add-net", "PUT /api/v1/vm.add-net",
+                "PUT /api/v1/vm.boot"), received.stream().map(r -> r.head().substring(0, r.head().indexOf(" HTTP"))).toList());
+        assertEquals(List.of(0, 1, 1, 0), received.stream().map(r -> r.firstReadFds().size()).toList(),
+                "fds only with add-net");
+        assertTrue(ClhJson.mapper().readTree(received.getFirst().body()).path("net").isMissingNode(),
+                "vm.create carries no nets");
+        assertEquals(List.of("tap0_kata", "tap1_kata"),
+                List.of(Tun.name(received.get(1).firstReadFds().getFirst()), Tun.name(received.get(2).firstReadFds().getFirst())));
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.podvisor.sandbox.agent;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import dev.podvisor.protocols.agent.ARPNeighbors;
+import dev.podvisor.protocols.agent.AddARPNeighborsRequest;
 import dev.podvisor.protocols.agent.CheckRequest;
 import dev.podvisor.protocols.agent.CloseStdinRequest;
 import dev.podvisor.protocols.agent.CreateContainerRequest;
@@ -23,7 +25,13 @@ import dev.podvisor.protocols.agent.StatsContainerRequest;
 import dev.podvisor.protocols.agent.StatsContainerResponse;
 import dev.podvisor.protocols.agent.Storage;
 import dev.podvisor.protocols.agent.TtyWinResizeRequest;
+import dev.podvisor.protocols.agent.Routes;
 import dev.podvisor.protocols.agent.UpdateContainerRequest;
+import dev.podvisor.protocols.agent.UpdateInterfaceRequest;
+import dev.podvisor.protocols.agent.UpdateRoutesRequest;
+import dev.podvisor.protocols.agent.types.ARPNeighbor;
+import dev.podvisor.protocols.agent.types.Interface;
+import dev.podvisor.protocols.agent.types.Route;
 import dev.podvisor.protocols.agent.UpdateEphemeralMountsRequest;
 import dev.podvisor.protocols.agent.VolumeStatsRequest;
 import dev.podvisor.protocols.agent.VolumeStatsResponse;
@@ -192,6 +200,31 @@ public final class AgentClient implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /**
+     * {@code UpdateInterface}: the agent finds the guest NIC by {@code hwAddr} (else by name), sets addresses,
+     * MTU, name and ARP, and sets it up.
+     *
+     * @return the interface as the agent applied it
+     */
+    public Interface updateInterface(Interface nic) {
+        return agent("UpdateInterface", UpdateInterfaceRequest.newBuilder().setInterface(nic).build(),
+                Interface.parser(), requestTimeout);
+    }
+
+    /** {@code UpdateRoutes} with every route in one request; returns the guest's routes afterwards. */
+    public List<Route> updateRoutes(List<Route> routes) {
+        return agent("UpdateRoutes", UpdateRoutesRequest.newBuilder()
+                .setRoutes(Routes.newBuilder().addAllRoutes(routes)).build(), Routes.parser(), requestTimeout)
+                .getRoutesList();
+    }
+
+    /** {@code AddARPNeighbors} with every neighbour in one request. */
+    public void addArpNeighbors(List<ARPNeighbor> neighbours) {
+        agent("AddARPNeighbors", AddARPNeighborsRequest.newBuilder()
+                .setNeighbors(ARPNeighbors.newBuilder().addAllARPNeighbors(neighbours)).build(),
+                Empty.parser(), requestTimeout);
     }
 
     /** Long-polls the next OOM event; returns the id of the container that hit its memory limit. */
