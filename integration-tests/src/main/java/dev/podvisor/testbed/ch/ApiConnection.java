@@ -1,10 +1,9 @@
 package dev.podvisor.testbed.ch;
 
+import dev.podvisor.storage.linux.Linux;
 import dev.podvisor.testbed.log.TestbedLog;
 
-import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -12,36 +11,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One API connection: reads requests one at a time (keep-alive, as CH's micro_http), logs each request and
- * answer ({@code api-request}, {@code api-response}, {@code api-bad-request}), answers each before reading
- * the next, and closes on {@code Connection: close}, a framing error (400), end of stream, or after a
- * successful {@code vmm.shutdown} (which then stops the stand-in).
+ * One API connection (a connected unix stream socket fd, served on a platform thread): reads requests one at
+ * a time (keep-alive, as CH's micro_http), with the fds each request brought along ({@link ApiInput}),
+ * logs each request and answer ({@code api-request} with {@code fds} = the number of fds received,
+ * {@code api-response}, {@code api-bad-request}), answers each before reading the next, and closes on
+ * {@code Connection: close}, a framing error (400), end of stream, or after a successful
+ * {@code vmm.shutdown} (which then stops the stand-in). Fds a request brought and the VMM did not keep
+ * are closed after the answer.
  */
 final class ApiConnection {
-    private final InputStream in;
+    private final int fd;
+    private final ApiInput in;
     private final OutputStream out;
-    private final Closeable closer;
     private final long id;
+    private boolean closed;
 
     /**
-     * @param in     the connection's input
-     * @param out    the connection's output
-     * @param closer closes the connection (and wakes a blocked read)
-     * @param id     connection number for the log
+     * @param fd the connected socket, owned by this connection
+     * @param id connection number for the log
      */
-    ApiConnection(InputStream in, OutputStream out, Closeable closer, long id) {
-        this.in = in;
-        this.out = out;
-        this.closer = closer;
+    ApiConnection(int fd, long id) {
+        this.fd = fd;
+        this.in = new ApiInput(fd);
+        this.out = RawSocket.outputStream(fd);
         this.id = id;
     }
 
-    /** Closes the connection, ignoring errors. */
-    void close() {
-        try {
-            closer.close();
-        } catch (IOException ignored) {
-            // already gone
+    /** Shuts the socket down (wakes a blocked read); the serving thread closes it. */
+    synchronized void close() {
+        if (!closed) {
+            RawSocket.shutdown(fd);
         }
     }
 
@@ -66,14 +65,18 @@ final class ApiConnection {
                 if (req == null) {
                     return;
                 }
+                int[] fds = in.takeFds(in.position());
                 Map<String, Object> f = new LinkedHashMap<>();
                 f.put("conn", id);
                 f.put("method", req.method());
                 f.put("path", req.path());
                 f.put("body", bodyForLog(req.body()));
+                if (fds.length > 0) {
+                    f.put("fds", fds.length);
+                }
                 log.log("ch", "api-request", f);
                 boolean exitAfter = req.path().equals(VmmApi.ROOT + "vmm.shutdown") && req.method().equals("PUT");
-                CloudHypervisorStandIn.Response r = api.handle(req.method(), req.path(), req.body());
+                CloudHypervisorStandIn.Response r = api.handle(req.method(), req.path(), req.body(), fds);
                 Map<String, Object> g = new LinkedHashMap<>();
                 g.put("conn", id);
                 g.put("path", req.path());
@@ -93,7 +96,11 @@ final class ApiConnection {
         } catch (IOException e) {
             // client went away
         } finally {
-            close();
+            in.closeFds();
+            synchronized (this) {
+                closed = true;
+                Linux.closeQuietly(fd);
+            }
         }
     }
 

@@ -2,13 +2,10 @@ package dev.podvisor.testbed.ch;
 
 import dev.podvisor.testbed.log.TestbedLog;
 
-import java.io.BufferedInputStream;
+import dev.podvisor.storage.linux.LinuxException;
+import dev.podvisor.storage.linux.UnixSockets;
+
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,7 +81,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
     private final Path apiSocket;
     private final Path vmDir;
     private final TestbedLog log;
-    private final ServerSocketChannel server;
+    private final boolean ownsSocketFile;
     private final int listenFd;
     private final VmmApi api;
     private final CountDownLatch exited = new CountDownLatch(1);
@@ -93,18 +90,19 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
     private final AtomicLong connectionIds = new AtomicLong();
     private volatile Runnable onExit = () -> { };
 
-    private CloudHypervisorStandIn(Path apiSocket, Options options, TestbedLog log, ServerSocketChannel server,
+    private CloudHypervisorStandIn(Path apiSocket, Options options, TestbedLog log, boolean ownsSocketFile,
                                    int listenFd) {
         this.apiSocket = apiSocket;
         this.vmDir = apiSocket.toAbsolutePath().getParent();
         this.log = log;
-        this.server = server;
+        this.ownsSocketFile = ownsSocketFile;
         this.listenFd = listenFd;
         this.api = new VmmApi(new Vm(vmDir, options, log));
     }
 
     /**
-     * Binds the API socket and starts serving on virtual threads.
+     * Binds the API socket and starts serving; each connection is served on its own platform thread (reads
+     * use {@code recvmsg(2)} to receive {@code SCM_RIGHTS} fds, a blocking FFM call).
      *
      * @param apiSocket the {@code --api-socket} path; its directory must exist and the path must not (CH's
      *                  bind fails with "Address in use" otherwise)
@@ -117,25 +115,24 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         if (abs.getParent() == null || !Files.isDirectory(abs.getParent())) {
             throw new IOException("--api-socket " + apiSocket + ": directory does not exist");
         }
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        int server;
         try {
-            server.bind(UnixDomainSocketAddress.of(abs));
-        } catch (IOException e) {
-            server.close();
+            server = UnixSockets.listen(abs, 64);
+        } catch (LinuxException | IllegalArgumentException e) {
             throw new IOException("Error creating API server socket " + abs + ": " + e.getMessage(), e);
         }
         TestbedLog log;
         try {
             log = TestbedLog.open(abs.getParent().resolve("testbed.jsonl"));
         } catch (RuntimeException e) {
-            server.close();
+            RawSocket.close(server);
             Files.deleteIfExists(abs);
             throw new IOException(e.getMessage(), e);
         }
-        CloudHypervisorStandIn ch = new CloudHypervisorStandIn(abs, options, log, server, -1);
+        CloudHypervisorStandIn ch = new CloudHypervisorStandIn(abs, options, log, true, server);
         log.log("ch", "start", Map.of("apiSocket", abs.toString(), "pid", ProcessHandle.current().pid(),
                 "version", VERSION));
-        Thread.ofVirtual().name("ch-api-accept").start(ch::acceptLoop);
+        Thread.ofPlatform().daemon().name("ch-api-accept").start(ch::acceptLoop);
         Thread.ofVirtual().name("ch-vm-dir-watch").start(ch::watchVmDir);
         return ch;
     }
@@ -159,7 +156,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new IOException(e.getMessage(), e);
         }
-        CloudHypervisorStandIn ch = new CloudHypervisorStandIn(abs, options, log, null, fd);
+        CloudHypervisorStandIn ch = new CloudHypervisorStandIn(abs, options, log, false, fd);
         log.log("ch", "start", Map.of("apiSocket", abs.toString(), "apiFd", fd, "pid", ProcessHandle.current().pid(),
                 "version", VERSION));
         Thread.ofPlatform().daemon().name("ch-api-accept-fd").start(ch::acceptLoop);
@@ -197,35 +194,28 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
      * @return status and JSON body
      */
     public Response handle(String method, String path, byte[] body) {
-        return api.handle(method, path, body);
+        return api.handle(method, path, body, new int[0]);
     }
 
     private void acceptLoop() {
         while (!closing.get()) {
-            ApiConnection conn;
-            long id = connectionIds.incrementAndGet();
+            int fd;
             try {
-                if (server != null) {
-                    SocketChannel c = server.accept();
-                    conn = new ApiConnection(new BufferedInputStream(Channels.newInputStream(c)),
-                            Channels.newOutputStream(c), c, id);
-                } else {
-                    int fd = RawSocket.accept(listenFd);
-                    conn = new ApiConnection(new BufferedInputStream(RawSocket.inputStream(fd)),
-                            RawSocket.outputStream(fd), () -> {
-                                RawSocket.shutdown(fd);
-                                RawSocket.close(fd);
-                            }, id);
+                fd = UnixSockets.accept(listenFd);
+            } catch (LinuxException e) {
+                if (!closing.get()) {
+                    log.log("ch", "api-accept-failed", Map.of("error", String.valueOf(e.getMessage())));
+                    System.err.println("cloud-hypervisor stand-in: accept on the API socket failed: " + e.getMessage());
                 }
-            } catch (IOException e) {
                 return;
             }
+            long id = connectionIds.incrementAndGet();
+            ApiConnection conn = new ApiConnection(fd, id);
             connections.add(conn);
-            (server != null ? Thread.ofVirtual() : Thread.ofPlatform().daemon(true)).name("ch-api-conn-" + id)
-                    .start(() -> {
-                        conn.serve(api, log, this::close);
-                        connections.remove(conn);
-                    });
+            Thread.ofPlatform().daemon().name("ch-api-conn-" + id).start(() -> {
+                conn.serve(api, log, this::close);
+                connections.remove(conn);
+            });
         }
     }
 
@@ -254,20 +244,14 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
             return;
         }
         api.teardown("vmm exit");
-        if (server != null) {
-            try {
-                server.close();
-            } catch (IOException ignored) {
-                // best effort
-            }
+        RawSocket.shutdown(listenFd);
+        RawSocket.close(listenFd);
+        if (ownsSocketFile) {
             try {
                 Files.deleteIfExists(apiSocket);
             } catch (IOException ignored) {
                 // best effort
             }
-        } else {
-            RawSocket.shutdown(listenFd);
-            RawSocket.close(listenFd);
         }
         connections.forEach(ApiConnection::close);
         log.log("ch", "exit", Map.of());

@@ -25,6 +25,35 @@ final class HotPlug {
      * @throws ApiError 404 before create, 409 on a duplicate id, 400 on an invalid device, 500 on I/O failure
      */
     static JsonNode add(Vm vm, String list, ObjectNode d, String what) throws ApiError {
+        return add(vm, list, d, what, null);
+    }
+
+    /**
+     * {@code vm.add-net}: 404 before create, then CH's NetConfig validation and the tap inspection
+     * ({@link NetDevices#accept}); before boot the tap fds stay with the config entry (204), after boot the
+     * guest NIC is made at once (200 with {@code id}/{@code bdf}). The fds are closed on every error.
+     *
+     * @param fds the fds that came with the request (owned from here on)
+     */
+    static JsonNode addNet(Vm vm, ObjectNode d, int[] fds, String what) throws ApiError {
+        try {
+            vm.requireCreated(what);
+        } catch (ApiError e) {
+            for (int fd : fds) {
+                dev.podvisor.storage.linux.Linux.closeQuietly(fd);
+            }
+            throw e;
+        }
+        HostTap tap = vm.nets.accept(d, fds, vm.config.get("cpus").get("boot_vcpus").asLong(), what);
+        try {
+            return add(vm, "net", d, what, tap);
+        } catch (ApiError | RuntimeException e) {
+            tap.close();
+            throw e;
+        }
+    }
+
+    private static JsonNode add(Vm vm, String list, ObjectNode d, String what, HostTap tap) throws ApiError {
         vm.requireCreated(what);
         int seg = d.hasNonNull("pci_segment") ? d.get("pci_segment").asInt() : 0;
         VmValidation.checkSegment(d, list, VmValidation.numSegments(vm.config), what);
@@ -42,12 +71,11 @@ final class HotPlug {
             throw ApiError.of(400, "Error from API", what, "Error validating VM configuration",
                     "disks: path is required unless vhost_user is set");
         }
-        if (list.equals("net") && d.has("fds")) {
-            throw ApiError.of(400, "Error from API", what,
-                    "net: 'fds' need the tap descriptors passed as SCM_RIGHTS, which the testbed does not support; use 'tap'");
-        }
         if (!vm.booted()) {
             vm.list(list).add(d);
+            if (tap != null) {
+                vm.nets.addCold(d, tap);
+            }
             return null;
         }
         String pathField = switch (list) {
@@ -80,6 +108,14 @@ final class HotPlug {
             throw e;
         }
         PciBus.Device dev = new PciBus.Device(id, list, seg, slot);
+        if (tap != null) {
+            try {
+                vm.nets.hotAdd(id, d, tap, what);
+            } catch (ApiError e) {
+                vm.bus.release(seg, slot);
+                throw e;
+            }
+        }
         vm.bus.add(dev);
         vm.list(list).add(d);
         if (backend != null) {
@@ -123,6 +159,7 @@ final class HotPlug {
                     if (d.hasNonNull("id") && d.get("id").asText().equals(id)) {
                         it.remove();
                         removed = true;
+                        vm.nets.dropCold(d);
                     }
                 }
             }
@@ -134,6 +171,7 @@ final class HotPlug {
             return;
         }
         vm.bus.remove(id);
+        vm.nets.remove(id);
         FsBackends.FsBackend b = vm.fsBackends.remove(id);
         if (b != null) {
             b.close();

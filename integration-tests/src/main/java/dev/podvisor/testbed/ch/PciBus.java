@@ -78,6 +78,14 @@ final class PciBus {
         return slot;
     }
 
+    /** Gives back a slot taken with {@link #takeSlot} for a device that was not added after all. */
+    void release(int segment, int slot) {
+        BitSet used = slots.get(segment);
+        if (used != null) {
+            used.clear(slot);
+        }
+    }
+
     /** @param device a device whose slot was taken with {@link #takeSlot} */
     void add(Device device) {
         devices.put(device.id(), device);
@@ -97,10 +105,7 @@ final class PciBus {
     Device remove(String id) {
         Device dev = devices.remove(id);
         if (dev != null) {
-            BitSet used = slots.get(dev.segment());
-            if (used != null) {
-                used.clear(dev.slot());
-            }
+            release(dev.segment(), dev.slot());
         }
         return dev;
     }

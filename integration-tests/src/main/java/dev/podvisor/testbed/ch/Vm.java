@@ -28,6 +28,7 @@ final class Vm {
     final TestbedLog log;
     final PciBus bus = new PciBus();
     final Map<String, FsBackends.FsBackend> fsBackends = new LinkedHashMap<>();
+    final NetDevices nets;
     ObjectNode config;
     String state;
     HybridVsock vsock;
@@ -37,6 +38,7 @@ final class Vm {
         this.vmDir = vmDir;
         this.options = options;
         this.log = log;
+        this.nets = new NetDevices(log);
     }
 
     /** @return true when the VM runs or is paused */
@@ -96,16 +98,21 @@ final class Vm {
 
     /** Forgets the VM (vm.delete, vmm.shutdown): call {@link #teardown} first. */
     void forget() {
+        nets.closeAll();
         config = null;
         state = null;
     }
 
-    /** Stops the guest, closes vsock and vhost-user connections, frees the PCI bus; keeps the config. */
+    /**
+     * Stops the guest, the guest NICs' relays (their fds closed, guest taps removed), closes vsock and
+     * vhost-user connections, frees the PCI bus; keeps the config.
+     */
     void teardown(String why) {
         if (guest != null) {
             guest.close();
             guest = null;
         }
+        nets.closeRunning();
         if (vsock != null) {
             vsock.close();
             vsock = null;

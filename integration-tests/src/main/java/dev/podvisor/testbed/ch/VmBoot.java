@@ -38,6 +38,7 @@ final class VmBoot {
         VmValidation.checkFiles(vm, what);
         List<PciBus.Device> planned = planDevices(vm, what);
         try {
+            vm.nets.planBoot(vm.arr("net"), what);
             JsonNode vs = vm.config.get("vsock");
             if (vs != null) {
                 try {
@@ -59,7 +60,7 @@ final class VmBoot {
             }
             HybridVsock front = vm.vsock;
             vm.guest = AsyncGuest.start(vm.vmDir, vm.log, vm.options.guestStartTimeout(), bootEvent(vm),
-                    pid -> { }, () -> {
+                    vm.nets::guestStarted, () -> {
                         if (front != null) {
                             front.close();
                         }

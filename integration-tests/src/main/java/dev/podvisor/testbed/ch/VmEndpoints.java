@@ -21,6 +21,9 @@ final class VmEndpoints {
             throw ApiError.of(400, "Error from API", "The VM could not be created",
                     "vsock.cid: " + vs.get("cid").asLong() + " is reserved (CIDs 0-2), it must be >= 3");
         }
+        for (JsonNode net : cfg.path("net")) {
+            ((ObjectNode) net).remove("fds"); // CH takes no fds on vm.create and drops the body's numbers
+        }
         vm.config = cfg;
         vm.state = "Created";
     }

@@ -79,12 +79,6 @@ final class VmValidation {
                 throw invalid(what, "disks: path is required unless vhost_user is set");
             }
         }
-        for (JsonNode n : vm.arr("net")) {
-            if (n.has("fds")) {
-                throw invalid(what, "net: 'fds' need the tap descriptors passed as SCM_RIGHTS, which the testbed"
-                        + " does not support; use 'tap'");
-            }
-        }
     }
 
     /** @param cfg a VmConfig @return {@code platform.num_pci_segments}, 1 by default */

@@ -3,6 +3,7 @@ package dev.podvisor.testbed.ch;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.podvisor.storage.linux.Linux;
 
 import java.io.IOException;
 import java.util.List;
@@ -34,9 +35,22 @@ final class VmmApi {
      * @param method HTTP method
      * @param path   request path, e.g. {@code /api/v1/vm.info}
      * @param body   request body (may be empty or null)
+     * @param fds    the fds that came with the request ({@code SCM_RIGHTS}); owned from here on: only
+     *               {@code vm.add-net} keeps them, every other endpoint (vm.create included, as in CH) closes them
      * @return status and JSON body
      */
-    CloudHypervisorStandIn.Response handle(String method, String path, byte[] body) {
+    CloudHypervisorStandIn.Response handle(String method, String path, byte[] body, int[] fds) {
+        int[][] pending = {fds};
+        try {
+            return handle(method, path, body, pending);
+        } finally {
+            for (int fd : pending[0]) {
+                Linux.closeQuietly(fd); // fds the endpoint did not take (CH ignores fds on every other endpoint)
+            }
+        }
+    }
+
+    private CloudHypervisorStandIn.Response handle(String method, String path, byte[] body, int[][] fds) {
         if (!path.startsWith(ROOT)) {
             return new CloudHypervisorStandIn.Response(404, errorBody(List.of("Not Found")));
         }
@@ -46,7 +60,7 @@ final class VmmApi {
         }
         lock.lock();
         try {
-            JsonNode result = route(method.equals("PUT"), endpoint, body == null ? new byte[0] : body);
+            JsonNode result = route(method.equals("PUT"), endpoint, body == null ? new byte[0] : body, fds);
             return result == null ? new CloudHypervisorStandIn.Response(204, null)
                     : new CloudHypervisorStandIn.Response(200, Vm.JSON.writeValueAsString(result));
         } catch (ApiError e) {
@@ -69,7 +83,7 @@ final class VmmApi {
         }
     }
 
-    private JsonNode route(boolean put, String endpoint, byte[] body) throws ApiError {
+    private JsonNode route(boolean put, String endpoint, byte[] body, int[][] fds) throws ApiError {
         switch (endpoint) {
             case "vmm.ping" -> {
                 requireMethod(!put);
@@ -129,7 +143,11 @@ final class VmmApi {
                 return add(put, "pmem", ChSchema.PMEM, body, "The pmem device could not be added to the VM");
             }
             case "vm.add-net" -> {
-                return add(put, "net", ChSchema.NET, body, "The network device could not be added to the VM");
+                requireMethod(put);
+                ObjectNode cfg = (ObjectNode) parseBody(body, ChSchema.NET);
+                int[] taken = fds[0];
+                fds[0] = new int[0];
+                return HotPlug.addNet(vm, cfg, taken, "The network device could not be added to the VM");
             }
             case "vm.add-device" -> {
                 return add(put, "devices", ChSchema.DEVICE, body, "The device could not be added to the VM");
