@@ -296,6 +296,14 @@ public final class PrivateContainerd implements AutoCloseable {
         }
     }
 
+    /**
+     * @return where the CRI plugin bind-mounts pods' network namespaces ({@code netns_mounts_under_state_dir}:
+     *         {@code <state>/io.containerd.grpc.v1.cri/netns}); containerd creates it with the first pod
+     */
+    public Path netnsDir() {
+        return dir.resolve("state/io.containerd.grpc.v1.cri/netns");
+    }
+
     /** @return containerd's log file */
     public Path log() {
         return dir.resolve("containerd.log");
