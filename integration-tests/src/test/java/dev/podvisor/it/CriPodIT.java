@@ -11,7 +11,6 @@ import dev.podvisor.it.cri.VolumeMount;
 import dev.podvisor.it.cri.api.Cri;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
-import dev.podvisor.it.support.ShortDir;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,8 +41,7 @@ class CriPodIT {
 
     @TempDir
     static Path classDir;
-    static ShortDir stateDir;
-    static PrivateContainerd containerd;
+    static CriNode node;
     static CriClient cri;
 
     @TempDir
@@ -53,26 +51,15 @@ class CriPodIT {
     final List<String> markers = new ArrayList<>();
 
     @BeforeAll
-    static void startContainerd() {
-        stateDir = ShortDir.create("pv");
-        containerd = PrivateContainerd.startCri(TestbedConfig.write(classDir.resolve("config"), "", 30, stateDir.path()));
-        cri = CriClient.connect(containerd.address());
+    static void startNode() {
+        node = CriNode.start(classDir, PrivateContainerd.builder().cni(true));
+        cri = node.cri();
     }
 
     @AfterAll
-    static void stopContainerd() {
-        try {
-            if (cri != null) {
-                cri.close();
-            }
-        } finally {
-            try {
-                if (containerd != null) {
-                    containerd.close();
-                }
-            } finally {
-                stateDir.close();
-            }
+    static void stopNode() {
+        if (node != null) {
+            node.close();
         }
     }
 
@@ -81,6 +68,7 @@ class CriPodIT {
         before = Leftovers.take();
         kubelet = Kubelet.create(cri, kubeletRoot);
         markers.add(kubeletRoot.toString());
+        markers.addAll(node.markers());
     }
 
     @AfterEach
