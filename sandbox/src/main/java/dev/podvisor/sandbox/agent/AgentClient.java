@@ -90,6 +90,31 @@ public final class AgentClient implements AutoCloseable {
         agent("CreateSandbox", request, Empty.parser(), requestTimeout);
     }
 
+    /**
+     * {@code UpdateInterface}: the agent finds the guest NIC by {@code hwAddr} (else by name), sets addresses,
+     * MTU, name and ARP, and sets it up.
+     *
+     * @return the interface as the agent applied it
+     */
+    public Interface updateInterface(Interface nic) {
+        return agent("UpdateInterface", UpdateInterfaceRequest.newBuilder().setInterface(nic).build(),
+                Interface.parser(), requestTimeout);
+    }
+
+    /** {@code UpdateRoutes} with every route in one request; returns the guest's routes afterwards. */
+    public List<Route> updateRoutes(List<Route> routes) {
+        return agent("UpdateRoutes", UpdateRoutesRequest.newBuilder()
+                .setRoutes(Routes.newBuilder().addAllRoutes(routes)).build(), Routes.parser(), requestTimeout)
+                .getRoutesList();
+    }
+
+    /** {@code AddARPNeighbors} with every neighbour in one request. */
+    public void addArpNeighbors(List<ARPNeighbor> neighbours) {
+        agent("AddARPNeighbors", AddARPNeighborsRequest.newBuilder()
+                .setNeighbors(ARPNeighbors.newBuilder().addAllARPNeighbors(neighbours)).build(),
+                Empty.parser(), requestTimeout);
+    }
+
     public void destroySandbox() {
         agent("DestroySandbox", DestroySandboxRequest.getDefaultInstance(), Empty.parser(), requestTimeout);
     }
@@ -200,31 +225,6 @@ public final class AgentClient implements AutoCloseable {
             }
         }
         return -1;
-    }
-
-    /**
-     * {@code UpdateInterface}: the agent finds the guest NIC by {@code hwAddr} (else by name), sets addresses,
-     * MTU, name and ARP, and sets it up.
-     *
-     * @return the interface as the agent applied it
-     */
-    public Interface updateInterface(Interface nic) {
-        return agent("UpdateInterface", UpdateInterfaceRequest.newBuilder().setInterface(nic).build(),
-                Interface.parser(), requestTimeout);
-    }
-
-    /** {@code UpdateRoutes} with every route in one request; returns the guest's routes afterwards. */
-    public List<Route> updateRoutes(List<Route> routes) {
-        return agent("UpdateRoutes", UpdateRoutesRequest.newBuilder()
-                .setRoutes(Routes.newBuilder().addAllRoutes(routes)).build(), Routes.parser(), requestTimeout)
-                .getRoutesList();
-    }
-
-    /** {@code AddARPNeighbors} with every neighbour in one request. */
-    public void addArpNeighbors(List<ARPNeighbor> neighbours) {
-        agent("AddARPNeighbors", AddARPNeighborsRequest.newBuilder()
-                .setNeighbors(ARPNeighbors.newBuilder().addAllARPNeighbors(neighbours)).build(),
-                Empty.parser(), requestTimeout);
     }
 
     /** Long-polls the next OOM event; returns the id of the container that hit its memory limit. */
