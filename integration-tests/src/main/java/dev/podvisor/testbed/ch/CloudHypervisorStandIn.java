@@ -127,7 +127,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         try {
             log = TestbedLog.open(abs.getParent().resolve("testbed.jsonl"));
         } catch (RuntimeException e) {
-            RawSocket.close(server);
+            dev.podvisor.storage.linux.Linux.closeQuietly(server);
             Files.deleteIfExists(abs);
             throw new IOException(e.getMessage(), e);
         }
@@ -247,7 +247,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         }
         api.teardown("vmm exit");
         RawSocket.shutdown(listenFd);
-        RawSocket.close(listenFd);
+        dev.podvisor.storage.linux.Linux.closeQuietly(listenFd);
         if (ownsSocketFile) {
             try {
                 Files.deleteIfExists(apiSocket);
