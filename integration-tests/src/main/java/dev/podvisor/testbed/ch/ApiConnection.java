@@ -33,7 +33,21 @@ final class ApiConnection {
     ApiConnection(int fd, long id) {
         this.fd = fd;
         this.in = new ApiInput(fd);
-        this.out = RawSocket.outputStream(fd);
+        this.out = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    Linux.writeFully(fd, b, off, len);
+                } catch (dev.podvisor.storage.linux.LinuxException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+            }
+        };
         this.id = id;
     }
 

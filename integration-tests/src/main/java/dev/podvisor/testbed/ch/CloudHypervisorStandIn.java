@@ -44,8 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       shared counter ({@code _disk0}, {@code _fs1}, ...); the device tree holds for each virtio device a
  *       node {@code <id>} whose parent is {@code _virtio-pci-<id>}, and that transport node carries
  *       {@code pci_bdf}.</li>
- *   <li>{@code vm.add-net} and {@code VmConfig.net} take a {@code tap} name (no tap device is created); a
- *       NetConfig with {@code fds} (descriptors passed as SCM_RIGHTS) is refused with 400. {@code vm.add-vsock},
+ *   <li>Nets come only as tap queue fds passed with {@code vm.add-net} ({@code SCM_RIGHTS}, as both Kata
+ *       runtimes send them, see {@link NetDevices}); a {@code tap} name, a net without fds and vhost-user nets
+ *       answer 500 naming the testbed limit. The guest NIC is a tap in the guest's network namespace with
+ *       a frame relay ({@link GuestNic}). {@code vm.add-vsock},
  *       vDPA, user devices, snapshot/restore/migration, reboot, NMI, power button, coredump, resize-zone and
  *       resize-disk answer 500 {@code [..., "not supported by the testbed"]}.</li>
  * </ul>
@@ -125,7 +127,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         try {
             log = TestbedLog.open(abs.getParent().resolve("testbed.jsonl"));
         } catch (RuntimeException e) {
-            RawSocket.close(server);
+            dev.podvisor.storage.linux.Linux.closeQuietly(server);
             Files.deleteIfExists(abs);
             throw new IOException(e.getMessage(), e);
         }
@@ -245,7 +247,7 @@ public final class CloudHypervisorStandIn implements AutoCloseable {
         }
         api.teardown("vmm exit");
         RawSocket.shutdown(listenFd);
-        RawSocket.close(listenFd);
+        dev.podvisor.storage.linux.Linux.closeQuietly(listenFd);
         if (ownsSocketFile) {
             try {
                 Files.deleteIfExists(apiSocket);

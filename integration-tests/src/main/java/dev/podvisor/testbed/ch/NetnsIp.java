@@ -26,6 +26,17 @@ final class NetnsIp {
     static String run(Path netns, String... args) throws IOException {
         List<String> argv = new ArrayList<>(List.of("nsenter", "--net=" + netns, "ip"));
         argv.addAll(List.of(args));
+        return exec(argv);
+    }
+
+    /**
+     * Runs a short command to completion with stdin from {@code /dev/null}.
+     *
+     * @param argv the command
+     * @return standard output
+     * @throws IOException naming the command, its exit status and stderr when it fails or takes over 30 s
+     */
+    static String exec(List<String> argv) throws IOException {
         Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.PIPE).start();
         try {

@@ -4,15 +4,12 @@ import dev.podvisor.storage.linux.Linux;
 import dev.podvisor.storage.linux.Netns;
 import dev.podvisor.storage.linux.Tun;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A private stand-in for a node and one CNI-bridge pod, wired as Kata's tcfilter model does
@@ -109,31 +106,7 @@ final class PodNetwork implements AutoCloseable {
 
     /** Runs a command to completion; its stdout, or an IOException with its stderr. */
     static String run(String... argv) throws IOException {
-        Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        try {
-            byte[][] err = new byte[1][];
-            Thread t = Thread.ofVirtual().start(() -> {
-                try {
-                    err[0] = p.getErrorStream().readAllBytes();
-                } catch (IOException e) {
-                    err[0] = new byte[0];
-                }
-            });
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", argv) + ": timed out");
-            }
-            t.join();
-            if (p.exitValue() != 0) {
-                throw new IOException(String.join(" ", argv) + ": exit " + p.exitValue() + ": "
-                        + new String(err[0], StandardCharsets.UTF_8).strip());
-            }
-            return out;
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            throw new IOException("interrupted", e);
-        }
+        return NetnsIp.exec(List.of(argv));
     }
 
     @Override
