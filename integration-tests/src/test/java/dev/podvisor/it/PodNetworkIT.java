@@ -13,7 +13,6 @@ import dev.podvisor.it.net.NetworkCensus;
 import dev.podvisor.it.net.PodNetns;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
-import dev.podvisor.it.support.ShortDir;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,7 +56,7 @@ class PodNetworkIT {
 
     @TempDir
     Path work;
-    ShortDir stateDir;
+    CriNode node;
     PrivateContainerd containerd;
     CriClient cri;
     Kubelet kubelet;
@@ -70,12 +69,10 @@ class PodNetworkIT {
     private void start(PrivateContainerd.Builder options) {
         before = Leftovers.take();
         censusBefore = NetworkCensus.take();
-        stateDir = ShortDir.create("pn");
-        markers.add(stateDir.path().toString());
-        containerd = PrivateContainerd.startCri(options.runtimeConfig(
-                TestbedConfig.write(work.resolve("config"), "", 30, stateDir.path())));
-        markers.add(containerd.dir().toString());
-        cri = CriClient.connect(containerd.address());
+        node = CriNode.start(work, options);
+        markers.addAll(node.markers());
+        containerd = node.containerd();
+        cri = node.cri();
         kubelet = Kubelet.create(cri, work.resolve("kubelet"));
         markers.add(work.toString());
     }
@@ -87,20 +84,8 @@ class PodNetworkIT {
                 kubelet.close();
             }
         } finally {
-            try {
-                if (cri != null) {
-                    cri.close();
-                }
-            } finally {
-                try {
-                    if (containerd != null) {
-                        containerd.close();
-                    }
-                } finally {
-                    if (stateDir != null) {
-                        stateDir.close();
-                    }
-                }
+            if (node != null) {
+                node.close();
             }
         }
         if (before != null) {
