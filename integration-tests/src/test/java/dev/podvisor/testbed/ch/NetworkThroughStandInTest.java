@@ -185,15 +185,24 @@ class NetworkThroughStandInTest {
                         .redirectErrorStream(true).redirectOutput(tmp.resolve("httpd.out").toFile()).start();
                 others.add(httpd);
                 Path got = tmp.resolve("got");
-                StandIns.await("HTTP from the node side at the pod IP", () -> {
-                    try {
-                        PodNetwork.run("ip", "netns", "exec", net.node, "curl", "-sS", "--max-time", "60", "-o",
-                                got.toString(), "http://" + PodNetwork.POD_IP + ":8080/blob");
-                        return true;
-                    } catch (IOException notYet) {
-                        return false;
-                    }
-                }, httpd, START);
+                String[] lastError = {""};
+                try {
+                    StandIns.await("HTTP from the node side at the pod IP", () -> {
+                        try {
+                            PodNetwork.run("ip", "netns", "exec", net.node, "python3", "-c",
+                                    "import sys,urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])",
+                                    "http://" + PodNetwork.POD_IP + ":8080/blob", got.toString());
+                            return true;
+                        } catch (IOException notYet) {
+                            lastError[0] = notYet.getMessage();
+                            return false;
+                        }
+                    }, httpd, START);
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "; last: " + lastError[0] + "; guest links: "
+                            + PodNetwork.run("nsenter", "--net=/proc/" + guestPid + "/ns/net", "ip", "-s", "addr")
+                            + "; log: " + log("relay-start") + log("guest-started"), e);
+                }
                 assertEquals(-1, Files.mismatch(www.resolve("blob"), got), "8 MiB arrive byte for byte");
                 String filters = PodNetwork.run("tc", "-n", net.pod, "-s", "filter", "show", "dev", "eth0", "ingress");
                 assertTrue(filters.contains("mirred") && filters.contains("tap0_kata"), filters);
