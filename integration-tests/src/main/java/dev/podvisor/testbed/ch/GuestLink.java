@@ -27,9 +27,10 @@ import java.util.concurrent.TimeUnit;
  * {@code vm.boot} and sends it the device events of the testbed contract as JSON lines on its control
  * socket ({@code docs/architecture.md}, "Testbed contract").
  *
- * <p>The command is {@code unshare --mount --propagation slave <this JVM's java> <this JVM's flags> -cp
+ * <p>The command is {@code unshare --mount --propagation slave --net <this JVM's java> <this JVM's flags> -cp
  * <this JVM's class path> dev.podvisor.testbed.guest.GuestMain --vm-dir <vm dir> --control <vm
- * dir>/guest-control.sock --vsock-listen-dir <vm dir>/guest-vsock}. A different command prefix (whitespace
+ * dir>/guest-control.sock --vsock-listen-dir <vm dir>/guest-vsock}: the guest has its own network namespace
+ * (holding only {@code lo} until the stand-in gives it NICs), as a VM has its own network stack. A different command prefix (whitespace
  * separated, the three {@code --vm-dir/--control/--vsock-listen-dir} options are still appended) can be given
  * by the system property {@value #GUEST_CMD_PROPERTY} or the environment variable {@value #GUEST_CMD_ENV};
  * tests use it to run a fake guest. The guest's stdout and stderr are appended to {@code <vm
@@ -78,7 +79,7 @@ public final class GuestLink implements AutoCloseable {
         if (override != null && !override.isBlank()) {
             return List.of(override.trim().split("\\s+"));
         }
-        List<String> cmd = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "slave"));
+        List<String> cmd = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "slave", "--net"));
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent")) {

@@ -20,7 +20,6 @@ import dev.podvisor.protocols.agent.GetOOMEventRequest;
 import dev.podvisor.protocols.agent.GuestDetailsRequest;
 import dev.podvisor.protocols.agent.GuestDetailsResponse;
 import dev.podvisor.protocols.agent.HealthCheckResponse;
-import dev.podvisor.protocols.agent.Interfaces;
 import dev.podvisor.protocols.agent.ListInterfacesRequest;
 import dev.podvisor.protocols.agent.ListRoutesRequest;
 import dev.podvisor.protocols.agent.Metrics;
@@ -31,7 +30,6 @@ import dev.podvisor.protocols.agent.ReadStreamRequest;
 import dev.podvisor.protocols.agent.ReadStreamResponse;
 import dev.podvisor.protocols.agent.RemoveContainerRequest;
 import dev.podvisor.protocols.agent.ResumeContainerRequest;
-import dev.podvisor.protocols.agent.Routes;
 import dev.podvisor.protocols.agent.SetGuestDateTimeRequest;
 import dev.podvisor.protocols.agent.SetPolicyRequest;
 import dev.podvisor.protocols.agent.SignalProcessRequest;
@@ -85,6 +83,7 @@ final class AgentServices {
     private final Containers containers;
     private final GuestEvents events;
     private final CountDownLatch shutdown;
+    private final GuestNetwork network;
     private final List<String> sandboxStorages = new ArrayList<>();
     private volatile String sandboxId = "";
     private volatile String hostname = "";
@@ -100,6 +99,12 @@ final class AgentServices {
         this.containers = containers;
         this.events = events;
         this.shutdown = shutdown;
+        this.network = new GuestNetwork(root, events);
+    }
+
+    /** The network calls' state (the resolv.conf bind), released at guest shutdown. */
+    GuestNetwork network() {
+        return network;
     }
 
     /** The sandbox id recorded by CreateSandbox ({@code ""} before). */
@@ -205,11 +210,14 @@ final class AgentServices {
                 .build());
         unary(b, "GetVolumeStats", VolumeStatsRequest.parser(), this::volumeStats);
         unary(b, "GetMetrics", GetMetricsRequest.parser(), req -> Metrics.getDefaultInstance());
-        unary(b, "UpdateInterface", UpdateInterfaceRequest.parser(), UpdateInterfaceRequest::getInterface);
-        unary(b, "UpdateRoutes", UpdateRoutesRequest.parser(), UpdateRoutesRequest::getRoutes);
-        unary(b, "ListInterfaces", ListInterfacesRequest.parser(), req -> Interfaces.getDefaultInstance());
-        unary(b, "ListRoutes", ListRoutesRequest.parser(), req -> Routes.getDefaultInstance());
-        unary(b, "AddARPNeighbors", AddARPNeighborsRequest.parser(), req -> Empty.getDefaultInstance());
+        unary(b, "UpdateInterface", UpdateInterfaceRequest.parser(), req -> network.updateInterface(req.getInterface()));
+        unary(b, "UpdateRoutes", UpdateRoutesRequest.parser(), req -> network.updateRoutes(req.getRoutes()));
+        unary(b, "ListInterfaces", ListInterfacesRequest.parser(), req -> network.listInterfaces());
+        unary(b, "ListRoutes", ListRoutesRequest.parser(), req -> network.listRoutes());
+        unary(b, "AddARPNeighbors", AddARPNeighborsRequest.parser(), req -> {
+            network.addNeighbors(req.getNeighbors());
+            return Empty.getDefaultInstance();
+        });
         unary(b, "SetGuestDateTime", SetGuestDateTimeRequest.parser(), req -> Empty.getDefaultInstance());
         unary(b, "OnlineCPUMem", OnlineCPUMemRequest.parser(), req -> Empty.getDefaultInstance());
         unary(b, "SetPolicy", SetPolicyRequest.parser(), req -> Empty.getDefaultInstance());
@@ -239,6 +247,7 @@ final class AgentServices {
         }
         sandboxId = req.getSandboxId();
         hostname = req.getHostname();
+        network.setupDns(req.getDnsList());
         return Empty.getDefaultInstance();
     }
 

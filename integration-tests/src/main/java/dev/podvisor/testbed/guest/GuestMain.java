@@ -28,7 +28,7 @@ import java.util.concurrent.CountDownLatch;
  * The guest emulator: the inside of one testbed VM (see "Testbed contract" in docs/architecture.md).
  *
  * <pre>
- * unshare --mount --propagation slave java ... dev.podvisor.testbed.guest.GuestMain \
+ * unshare --mount --propagation slave --net java ... dev.podvisor.testbed.guest.GuestMain \
  *     --vm-dir &lt;dir&gt; --control &lt;dir&gt;/guest-control.sock --vsock-listen-dir &lt;dir&gt;/guest-vsock
  * </pre>
  *
@@ -41,7 +41,11 @@ import java.util.concurrent.CountDownLatch;
  *   <li>It becomes a child subreaper, listens on {@code --control} and accepts the VMM stand-in's
  *       connection; JSON lines: {@code boot}, {@code add-disk}, {@code add-fs}, {@code remove-device},
  *       {@code shutdown} ({@link ControlEvent}).</li>
- *   <li>On {@code boot}: a tmpfs at {@code <vm-dir>/guest-root} (the guest's {@code /}), the log, and the
+ *   <li>Network namespace: its own (from {@code unshare --net}), like a VM's network stack: {@code lo}, and
+ *       the NICs the VMM stand-in creates there before it sends {@code boot}; the agent's network calls
+ *       apply to it ({@link GuestNetwork}) and runc, started from it, gives containers that have no
+ *       {@code network} namespace entry the same NICs.</li>
+ *   <li>On {@code boot}: {@code lo} up, a tmpfs at {@code <vm-dir>/guest-root} (the guest's {@code /}), the log, and the
  *       agent on vsock port 1024 = unix socket {@code <vsock-listen-dir>/1024.sock} serving
  *       {@code grpc.AgentService} and {@code grpc.Health} ({@link AgentServices}).</li>
  *   <li>On {@code shutdown}, SIGTERM or the control connection closing: every container killed and
@@ -241,6 +245,7 @@ public final class GuestMain {
         Files.createDirectories(root.root());
         Linux.mount("tmpfs", root.root().toString(), "tmpfs", 0, "mode=755");
         rootMounted = true;
+        GuestNetwork.loopbackUp();
         Files.createDirectories(vsockDir);
         Path socket = vsockDir.resolve(AGENT_PORT + ".sock");
         Files.deleteIfExists(socket);
@@ -279,6 +284,7 @@ public final class GuestMain {
         } catch (RuntimeException e) {
             events.log("error", Map.of("action", "shutdown-storages", "message", String.valueOf(e.getMessage())));
         }
+        services.network().release();
         if (rootMounted) {
             try {
                 Linux.umount2(root.root().toString(), Linux.MNT_DETACH);

@@ -1,6 +1,8 @@
 package dev.podvisor.testbed.virtiofsd;
 
-import dev.podvisor.testbed.ch.RawSocket;
+import dev.podvisor.storage.linux.Linux;
+import dev.podvisor.storage.linux.LinuxException;
+import dev.podvisor.storage.linux.UnixSockets;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -185,22 +187,39 @@ public final class VirtiofsdMain {
 
     private static Conn acceptOnFd(int listenFd) throws IOException {
         info("Waiting for vhost-user socket connection...");
-        int fd = RawSocket.accept(listenFd);
-        RawSocket.close(listenFd);
+        int fd;
+        try {
+            fd = UnixSockets.accept(listenFd);
+        } catch (LinuxException e) {
+            throw new IOException(e.getMessage(), e);
+        } finally {
+            Linux.closeQuietly(listenFd);
+        }
         return new Conn() {
             @Override
             public byte[] read() throws IOException {
-                return RawSocket.read(fd, 8192);
+                byte[] buf = new byte[8192];
+                int n;
+                try {
+                    n = Linux.read(fd, buf, 0, buf.length);
+                } catch (LinuxException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+                return n < 0 ? new byte[0] : java.util.Arrays.copyOf(buf, n);
             }
 
             @Override
             public void write(byte[] b) throws IOException {
-                RawSocket.write(fd, b);
+                try {
+                    Linux.writeFully(fd, b, 0, b.length);
+                } catch (LinuxException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
             }
 
             @Override
             public void close() {
-                RawSocket.close(fd);
+                Linux.closeQuietly(fd);
             }
         };
     }

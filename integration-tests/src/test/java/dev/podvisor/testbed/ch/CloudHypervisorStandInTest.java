@@ -352,22 +352,28 @@ class CloudHypervisorStandInTest {
     }
 
     @Test
-    void netDevicesTakeATapName() throws Exception {
+    void netDevicesNeedTheirTapFdsAndTapNamesAreRefusedNamingTheLimit() throws Exception {
         Path kernel = file("vmlinux");
         try (ApiClient c = new ApiClient(api)) {
+            ApiClient.Reply early = c.call("PUT", "vm.add-net", "{\"mac\":\"02:00:00:00:00:01\"}");
+            assertEquals(404, early.status(), "add-net before vm.create: " + early.body());
             assertEquals(204, c.call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"" + kernel + "\"},"
-                    + "\"console\":{\"mode\":\"Off\"}}").status());
-            assertEquals(204, c.call("PUT", "vm.add-net", "{\"tap\":\"tap0_kata\",\"mac\":\"02:00:00:00:00:01\"}").status(),
-                    "cold add between create and boot, as Kata does");
-            assertEquals(204, c.call("PUT", "vm.boot", null).status());
-            JsonNode tree = json(c.call("GET", "vm.info", null).body()).get("device_tree");
-            assertEquals("0000:00:01.0", tree.get("_virtio-pci-_net0").get("pci_bdf").asText());
-            ApiClient.Reply hot = c.call("PUT", "vm.add-net", "{\"tap\":\"tap1_kata\"}");
-            assertEquals(200, hot.status(), hot.body());
-            assertTrue(json(hot.body()).get("id").asText().startsWith("_net"));
-            ApiClient.Reply fds = c.call("PUT", "vm.add-net", "{\"fds\":[5]}");
-            assertEquals(400, fds.status());
-            assertTrue(fds.body().contains("SCM_RIGHTS"), fds.body());
+                    + "\"console\":{\"mode\":\"Off\"},\"net\":[{\"mac\":\"02:00:00:00:00:09\",\"fds\":[5]}]}").status());
+            assertFalse(json(c.call("GET", "vm.info", null).body()).get("config").get("net").get(0).has("fds"),
+                    "the body's fd numbers are dropped, as CH does");
+            ApiClient.Reply named = c.call("PUT", "vm.add-net", "{\"tap\":\"tap0_kata\"}");
+            assertEquals(500, named.status());
+            assertTrue(named.body().contains("'tap' name (tap0_kata)") && named.body().contains("SCM_RIGHTS"), named.body());
+            ApiClient.Reply queues = c.call("PUT", "vm.add-net", "{\"num_queues\":1}");
+            assertEquals(400, queues.status());
+            assertTrue(queues.body().contains("Number of queues to virtio_net less than 2"), queues.body());
+            ApiClient.Reply vcpus = c.call("PUT", "vm.add-net", "{\"num_queues\":4}");
+            assertEquals(400, vcpus.status());
+            assertTrue(vcpus.body().contains("Number of vCPUs is insufficient for number of queues"), vcpus.body());
+            ApiClient.Reply boot = c.call("PUT", "vm.boot", null);
+            assertEquals(500, boot.status(), "a vm.create net has no fds: " + boot.body());
+            assertTrue(boot.body().contains("vm.create takes no fds"), boot.body());
+            assertEquals("Created", json(c.call("GET", "vm.info", null).body()).get("state").asText());
         }
     }
 

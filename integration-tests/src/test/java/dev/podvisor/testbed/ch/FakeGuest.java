@@ -18,9 +18,13 @@ import java.nio.file.StandardOpenOption;
  * A tiny stand-in for the guest emulator used by the cloud-hypervisor stand-in's tests (started through
  * {@code PODVISOR_TESTBED_GUEST_CMD}): takes {@code --vm-dir --control --vsock-listen-dir}, listens on the
  * control socket, appends every control line to {@code <vm dir>/fake-guest.jsonl}, serves an echo service on
- * vsock port 1024 ({@code <listen dir>/1024.sock}) and exits on {@code {"event":"shutdown"}}.
+ * vsock port 1024 ({@code <listen dir>/1024.sock}) and exits on {@code {"event":"shutdown"}}. With
+ * {@value #HOLD_ENV} set it waits for that file before listening (a slowly booting guest).
  */
 public final class FakeGuest {
+    /** When set, the fake guest listens on nothing until the file it names exists. */
+    public static final String HOLD_ENV = "FAKE_GUEST_HOLD_UNTIL";
+
     private FakeGuest() {
     }
 
@@ -41,6 +45,14 @@ public final class FakeGuest {
             throw new IllegalArgumentException("missing --vm-dir, --control or --vsock-listen-dir");
         }
         Path events = vmDir.resolve("fake-guest.jsonl");
+        String hold = System.getenv(HOLD_ENV);
+        while (hold != null && !Files.exists(Path.of(hold))) {
+            try {
+                Thread.sleep(20); // a guest that boots slowly: nothing listens until the test releases it
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
         Files.createDirectories(listenDir);
         ServerSocketChannel echo = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         Path echoSock = listenDir.resolve("1024.sock");

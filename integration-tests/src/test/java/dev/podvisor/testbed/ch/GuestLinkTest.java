@@ -18,13 +18,14 @@ class GuestLinkTest {
     @Test
     void defaultCommandIsUnshareWithThisJvmsJavaFlagsAndClassPath() {
         List<String> cmd = GuestLink.commandPrefix(" ");
-        assertEquals(List.of("unshare", "--mount", "--propagation", "slave"), cmd.subList(0, 4));
-        assertEquals(StandIns.java(), cmd.get(4));
+        assertEquals(List.of("unshare", "--mount", "--propagation", "slave", "--net"), cmd.subList(0, 5),
+                "the guest has its own mount and network namespaces");
+        assertEquals(StandIns.java(), cmd.get(5));
         int cp = cmd.indexOf("-cp");
-        assertTrue(cp > 4, cmd.toString());
+        assertTrue(cp > 5, cmd.toString());
         assertEquals(System.getProperty("java.class.path"), cmd.get(cp + 1));
         assertEquals("dev.podvisor.testbed.guest.GuestMain", cmd.getLast());
-        assertTrue(cmd.subList(5, cp).containsAll(java.lang.management.ManagementFactory.getRuntimeMXBean()
+        assertTrue(cmd.subList(6, cp).containsAll(java.lang.management.ManagementFactory.getRuntimeMXBean()
                 .getInputArguments().stream().filter(a -> !a.startsWith("-javaagent") && !a.startsWith("-agentlib")).toList()));
     }
 

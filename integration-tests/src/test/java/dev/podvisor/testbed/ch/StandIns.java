@@ -163,4 +163,40 @@ public final class StandIns {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * The shim's hybrid vsock dial to the agent: {@code CONNECT 1024\n}, one {@code OK <port>\n} line, then the
+     * connection carries ttrpc; retried (the guest comes up after {@code vm.boot} answered) until 60 s.
+     *
+     * @param hybridVsock the VM's {@code vsock.socket}
+     * @param ch          the stand-in process (must stay alive)
+     * @param guestLog    shown when the guest never listens
+     * @return the connected channel
+     * @throws Exception when the guest does not listen in time
+     */
+    public static SocketChannel dialAgent(Path hybridVsock, Process ch, Path guestLog) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(hybridVsock));
+            channel.write(java.nio.ByteBuffer.wrap("CONNECT 1024\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            while (true) {
+                one.clear();
+                if (channel.read(one) <= 0 || one.get(0) == '\n') {
+                    break;
+                }
+                line.write(one.get(0));
+            }
+            if (line.toString(java.nio.charset.StandardCharsets.US_ASCII).startsWith("OK ")) {
+                return channel;
+            }
+            channel.close();
+            if (System.nanoTime() > deadline || ch.waitFor(20, TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("the guest never listened on vsock port 1024: "
+                        + (Files.exists(guestLog) ? Files.readString(guestLog) : "(no guest log)"));
+            }
+        }
+    }
 }

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Test side of one emulated VM: starts {@link GuestMain} as a real process under
- * {@code unshare --mount --propagation private} (as the cloud-hypervisor stand-in does), plays the VMM on the
+ * {@code unshare --mount --propagation private --net} (as the cloud-hypervisor stand-in does; its own network
+ * namespace, so the agent's network calls never touch the host's), plays the VMM on the
  * control socket and connects a ttrpc client to {@code <vm-dir>/guest-vsock/1024.sock} after boot.
  */
 final class GuestHarness implements AutoCloseable {
@@ -44,7 +45,7 @@ final class GuestHarness implements AutoCloseable {
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Path controlSocket = vmDir.resolve("guest-control.sock");
         Path output = vmDir.resolveSibling(vmDir.getFileName() + ".out");
-        Process process = new ProcessBuilder("unshare", "--mount", "--propagation", "private", java,
+        Process process = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "--net", java,
                 "--enable-native-access=ALL-UNNAMED", "-cp", classPath, GuestMain.class.getName(),
                 "--vm-dir", vmDir.toString(), "--control", controlSocket.toString(),
                 "--vsock-listen-dir", vmDir.resolve("guest-vsock").toString())

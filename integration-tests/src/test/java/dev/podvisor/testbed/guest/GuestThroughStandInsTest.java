@@ -23,12 +23,6 @@ import dev.podvisor.protocols.agent.WaitProcessResponse;
 import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.testbed.ch.ApiClient;
 import dev.podvisor.testbed.ch.StandIns;
-import java.io.ByteArrayOutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,7 +92,7 @@ class GuestThroughStandInsTest {
             ApiClient.Reply boot = c.call("PUT", "vm.boot", null);
             assertEquals(204, boot.status(), boot.body());
 
-            try (TtrpcClient agent = TtrpcClient.over(dialAgent(vmDir.resolve("clh.sock")))) {
+            try (TtrpcClient agent = TtrpcClient.over(StandIns.dialAgent(vmDir.resolve("clh.sock"), ch, vmDir.resolve("guest.log")))) {
                 assertEquals(HealthCheckResponse.ServingStatus.SERVING, agent.call("grpc.Health", "Check",
                         CheckRequest.getDefaultInstance(), HealthCheckResponse.parser(), TIMEOUT).getStatus());
                 agent.call(AGENT, "CreateSandbox", CreateSandboxRequest.newBuilder().setSandboxId("sb")
@@ -133,35 +127,5 @@ class GuestThroughStandInsTest {
         assertFalse(Files.exists(vmDir.resolve("runc")), "runc state removed");
         String log = Files.readString(vmDir.resolve("testbed.jsonl"));
         assertTrue(log.contains("\"component\":\"guest\"") && log.contains("\"method\":\"StartContainer\""), log);
-    }
-
-    /** The shim's hybrid vsock dial: {@code CONNECT 1024\n}, one {@code OK <port>\n} line, then ttrpc. */
-    private SocketChannel dialAgent(Path hybridVsock) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            channel.connect(UnixDomainSocketAddress.of(hybridVsock));
-            channel.write(ByteBuffer.wrap("CONNECT 1024\n".getBytes(StandardCharsets.US_ASCII)));
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            ByteBuffer one = ByteBuffer.allocate(1);
-            while (true) {
-                one.clear();
-                if (channel.read(one) <= 0) {
-                    break;
-                }
-                if (one.get(0) == '\n') {
-                    break;
-                }
-                line.write(one.get(0));
-            }
-            if (line.toString(StandardCharsets.US_ASCII).startsWith("OK ")) {
-                return channel;
-            }
-            channel.close();
-            if (System.nanoTime() > deadline || ch.waitFor(20, TimeUnit.MILLISECONDS)) {
-                throw new AssertionError("the guest never listened on vsock port 1024: "
-                        + Files.readString(vmDir.resolve("guest.log")));
-            }
-        }
     }
 }
