@@ -13,6 +13,7 @@ import dev.podvisor.it.net.NetworkCensus;
 import dev.podvisor.it.net.PodNetns;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
+import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +41,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -245,5 +247,22 @@ class PodNetworkIT {
         assertEquals(List.of(), NetworkCensus.take(containerd.netnsDir()).newSince(censusBefore, markers),
                 "no netns, host tap, ingress qdisc or /dev/net/tun fd (relay) left");
         Leftovers.assertNothingNewSince(before, markers);
+    }
+
+    /**
+     * containerd's CRI plugin drops the sandbox's {@code network} namespace entry for a hostNetwork pod; a VM
+     * cannot share the host's network stack, so the shim refuses it with Kata's text. What RunPodSandbox
+     * started is gone afterwards (checked by {@link #stopAndCheck}: processes, mounts, taps, netns).
+     */
+    @Test
+    void aHostNetworkPodIsRefusedWithANamedErrorAndLeavesNothing() {
+        start(PrivateContainerd.builder().cni(true));
+        PodSpec spec = PodSpec.named("net-host-" + Long.toHexString(System.nanoTime() & 0xffffff))
+                .withHostNetwork(true).withContainer(Container.busybox("web", "sleep", "3600"));
+        StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> kubelet.run(spec));
+        assertTrue(String.valueOf(refused.getStatus().getDescription())
+                .contains("Host networking requested, not supported by runtime"), refused.toString());
+        assertEquals(0, cri.runtime().listPodSandbox(Cri.ListPodSandboxRequest.getDefaultInstance()).getItemsCount(),
+                "no sandbox left");
     }
 }

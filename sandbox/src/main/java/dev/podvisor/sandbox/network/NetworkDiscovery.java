@@ -47,6 +47,33 @@ public final class NetworkDiscovery {
      * @throws NetworkException "Host networking requested, not supported by runtime: netns &lt;path&gt; is the
      *                          host's" for a hostNetwork pod; a named error when the path cannot be read
      */
+    /** @return whether {@code spec}'s {@code linux.namespaces} has a {@code network} entry (with or without path) */
+    public static boolean hasNetworkNamespace(JsonNode spec) {
+        for (JsonNode ns : spec.path("linux").path("namespaces")) {
+            if (ns.path("type").asText().equals("network")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Refuses a sandbox spec without a {@code network} namespace entry: its processes would share the
+     * namespace of the runtime, i.e. the host's. That is how containerd's CRI plugin expresses a
+     * {@code hostNetwork: true} pod (it drops the entry: {@code WithoutNamespace(NetworkNamespace)}) and how
+     * {@code ctr run --net-host} does; a VM cannot share the host's network stack (Kata:
+     * {@code hostNetworkingRequested}, documented limitation).
+     *
+     * @throws NetworkException "Host networking requested, not supported by runtime: the sandbox spec has no
+     *                          network namespace (the pod shares the host's)"
+     */
+    public static void refuseMissingNetworkNamespace(JsonNode spec) {
+        if (!hasNetworkNamespace(spec)) {
+            throw new NetworkException(HOST_NETWORKING
+                    + ": the sandbox spec has no network namespace (the pod shares the host's)");
+        }
+    }
+
     public static void refuseHostNetns(Path netns) {
         Netns.NsId id;
         try {

@@ -32,7 +32,9 @@ public record PodNetwork(Optional<Path> netns, List<Endpoint> endpoints) {
      * Decides the pod's network, in this order:
      * <ol>
      *   <li>{@code internetworking_model = "none"}: no scan, no NIC (Kata: the user wires the VM);</li>
-     *   <li>no {@code network} namespace path in the spec (ctr run, Docker placeholder): no NIC;</li>
+     *   <li>no {@code network} namespace entry at all (a hostNetwork pod, {@code ctr run --net-host}): the pod
+     *       would share the host's netns: refused, with Kata's error text;</li>
+     *   <li>a {@code network} entry without path (ctr run: a new, empty netns): no NIC;</li>
      *   <li>the netns is the host's (hostNetwork pod): refused, with Kata's error text;</li>
      *   <li>otherwise the netns is scanned ({@link NetworkDiscovery#scan}); a netns with only {@code lo} gives
      *       no NIC.</li>
@@ -51,6 +53,7 @@ public record PodNetwork(Optional<Path> netns, List<Endpoint> endpoints) {
         if (!model.equals("tcfilter")) {
             throw new NetworkException("internetworking_model \"" + model + "\": not supported");
         }
+        NetworkDiscovery.refuseMissingNetworkNamespace(sandboxSpec);
         Optional<Path> netns = NetworkDiscovery.netnsPath(sandboxSpec);
         if (netns.isEmpty()) {
             log.info("the sandbox spec names no network namespace path: the VM gets no NIC");

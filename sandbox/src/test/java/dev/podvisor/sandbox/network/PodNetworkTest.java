@@ -44,6 +44,18 @@ class PodNetworkTest {
     }
 
     @Test
+    void aSpecWithoutNetworkNamespaceSharesTheHostsAndIsRefused() throws Exception {
+        for (String namespaces : List.of("[]", "[{\"type\":\"pid\"},{\"type\":\"ipc\"}]")) {
+            NetworkException e = assertThrows(NetworkException.class,
+                    () -> PodNetwork.plan("tcfilter", spec(namespaces), LogfmtLog.discard()));
+            assertEquals("Host networking requested, not supported by runtime: the sandbox spec has no network "
+                    + "namespace (the pod shares the host's)", e.getMessage());
+        }
+        assertEquals(PodNetwork.none(), PodNetwork.plan("none", spec("[]"), LogfmtLog.discard()),
+                "none: the user wires the VM, nothing is checked");
+    }
+
+    @Test
     void theHostNetnsIsRefusedWithKatasText() throws Exception {
         for (String host : List.of("/proc/self/ns/net", "/proc/" + ProcessHandle.current().pid() + "/ns/net")) {
             NetworkException e = assertThrows(NetworkException.class, () -> PodNetwork.plan("tcfilter",
