@@ -24,7 +24,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc iproute2 maven jq python3
+APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc iproute2 maven jq python3 prometheus
   containernetworking-plugins
   coreutils tar gzip findutils)
 SHIM_MAIN=dev.podvisor.shim.ShimMain

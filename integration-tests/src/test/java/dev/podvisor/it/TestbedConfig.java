@@ -45,6 +45,7 @@ final class TestbedConfig {
         String toml = "[hypervisor.clh]\n" + clh
                 + "\n[agent.kata]\ndial_timeout = " + dialTimeoutSeconds + "\n"
                 + "\n[podvisor]\nstate_dir = " + quote(dir.resolve("state"))
+                + "\nmanagement_dir = " + quote(dir.resolve("sbs"))
                 + "\nshared_root = " + quote(dir.resolve("shared"))
                 + "\ndirect_volumes_root = " + quote(directVolumesRoot(dir)) + "\n";
         try {

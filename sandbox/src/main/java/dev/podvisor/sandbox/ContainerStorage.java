@@ -12,6 +12,7 @@ import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.sandbox.metrics.PodMetrics;
 import dev.podvisor.storage.exec.AttachedDisk;
 import dev.podvisor.storage.exec.DiskAttacher;
 import dev.podvisor.storage.exec.ExecutionRecord;
@@ -25,6 +26,7 @@ import dev.podvisor.storage.plan.EmptyDirMode;
 import dev.podvisor.storage.plan.GuestPaths;
 import dev.podvisor.storage.plan.GuestStorage;
 import dev.podvisor.storage.plan.MountDecision;
+import dev.podvisor.storage.plan.PlanException;
 import dev.podvisor.storage.plan.PlanInput;
 import dev.podvisor.storage.plan.PlannerSettings;
 import dev.podvisor.storage.plan.RootfsMount;
@@ -57,6 +59,7 @@ final class ContainerStorage {
     private final MountOperations ops;
     private final SandboxShares shares;
     private volatile PlanExecutor executor;
+    private volatile PodMetrics metrics = PodMetrics.unobserved();
 
     private ContainerStorage(PodvisorConfig config, String sandboxId, LogfmtLog log, MountOperations ops,
                              SandboxShares shares) {
@@ -114,16 +117,23 @@ final class ContainerStorage {
                 .toList();
     }
 
-    /** Hot-plugs disks through {@code vm} from now on. */
-    void attachTo(VirtualMachine vm) {
-        executor = new PlanExecutor(ops, shares, new SandboxDisks(vmDisks(vm)));
+    /** Reports plans, refusals, releases and hot-plugs to {@code podMetrics} from now on. */
+    void observe(PodMetrics podMetrics) {
+        this.metrics = podMetrics;
     }
 
-    static DiskAttacher vmDisks(VirtualMachine vm) {
+    /** Hot-plugs disks through {@code vm} from now on. */
+    void attachTo(VirtualMachine vm) {
+        executor = new PlanExecutor(ops, shares, new SandboxDisks(vmDisks(vm, metrics)));
+    }
+
+    static DiskAttacher vmDisks(VirtualMachine vm, PodMetrics metrics) {
         return new DiskAttacher() {
             @Override
             public AttachedDisk attach(Path hostPath, boolean readOnly) {
+                long started = System.nanoTime();
                 VirtualMachine.AttachedDisk disk = vm.attachDisk(hostPath, readOnly);
+                metrics.hotplugged("disk", java.time.Duration.ofNanos(System.nanoTime() - started));
                 return new AttachedDisk(disk.id(), disk.pciPath());
             }
 
@@ -163,8 +173,17 @@ final class ContainerStorage {
         PlanInput input = new PlanInput(plannerSettings(config), sandboxId, request.id(),
                 request.id().equals(sandboxId), spec.annotations(), spec, rootfs, bundle);
         HostFacts facts = new LiveHostFacts(config.podvisor().directVolumesRoot());
-        StoragePlan plan = StoragePlanner.plan(input, facts);
+        StoragePlan plan;
+        try {
+            plan = StoragePlanner.plan(input, facts);
+        } catch (PlanException e) {
+            String rule = e.rule().isEmpty() ? "input" : e.rule();
+            metrics.planFailed(rule);
+            log.warn("plan refused", "container", request.id(), "rule", rule, "error", e.getMessage());
+            throw e;
+        }
         explain(plan);
+        metrics.planned(plan);
         // an extra virtio-fs device's rw/ro layout must exist before any share is bound into it
         for (var device : plan.virtioFsDevices()) {
             sharedDirectory(device.name());
@@ -295,6 +314,7 @@ final class ContainerStorage {
 
     /** Undoes one container's host setup (idempotent). */
     void release(String containerId, JsonNode hostSetup) {
+        metrics.released(containerId);
         if (hostSetup == null || hostSetup.isNull()) {
             return;
         }

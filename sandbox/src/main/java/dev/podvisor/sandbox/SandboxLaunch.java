@@ -2,6 +2,7 @@ package dev.podvisor.sandbox;
 
 import com.google.protobuf.Any;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.sandbox.metrics.PodMetrics;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -18,7 +19,14 @@ import java.util.function.Consumer;
  *                       {@code config_path}); the default instance when absent
  * @param log            the shim's log
  * @param oomListener    called with a container id for each OOM event the guest reports
+ * @param metrics        the pod's metrics (the sandbox reports its boot, plans and hot-plugs there)
  */
 public record SandboxLaunch(String sandboxId, String namespace, Path bundle, Map<String, String> env,
-                            Any runtimeOptions, LogfmtLog log, Consumer<String> oomListener) {
+                            Any runtimeOptions, LogfmtLog log, Consumer<String> oomListener, PodMetrics metrics) {
+
+    /** A launch whose metrics nobody serves. */
+    public SandboxLaunch(String sandboxId, String namespace, Path bundle, Map<String, String> env,
+                         Any runtimeOptions, LogfmtLog log, Consumer<String> oomListener) {
+        this(sandboxId, namespace, bundle, env, runtimeOptions, log, oomListener, PodMetrics.unobserved());
+    }
 }

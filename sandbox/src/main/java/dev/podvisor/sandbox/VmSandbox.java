@@ -100,6 +100,7 @@ public final class VmSandbox implements PodSandbox {
             state.save();
 
             ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
+            storage.observe(launch.metrics());
             undo.push(storage::releaseSandbox);
 
             VirtualMachine vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
@@ -112,6 +113,7 @@ public final class VmSandbox implements PodSandbox {
             SocketChannel channel = vm.dialAgent(AGENT_PORT, config.agent().dialTimeout());
             AgentClient agent = new AgentClient(TtrpcClient.over(channel), Duration.ofSeconds(30));
             undo.push(agent::close);
+            agent.observeCalls(launch.metrics()::agentRpc);
             if (!agent.healthy()) {
                 throw new IllegalStateException("the guest agent answered Health.Check with NOT_SERVING");
             }
@@ -123,6 +125,7 @@ public final class VmSandbox implements PodSandbox {
                 }
             });
             log.info("sandbox ready", "vmm_pid", vm.vmmPid(), "vm_dir", vmDir);
+            launch.metrics().sandboxBooted(SandboxProbes.of(config, vmDir, vm, agent));
             return sandbox;
         } catch (IOException e) {
             runAll(undo, log);
@@ -149,6 +152,9 @@ public final class VmSandbox implements PodSandbox {
         }
         PodvisorConfig config = new ConfigLoader().load(configPath, launch.env());
         config = ConfigMapping.withAnnotations(config, annotations(launch.bundle()));
+        if (config.runtime().enableDebug()) {
+            launch.log().enableDebug();
+        }
         for (String warning : config.warnings()) {
             launch.log().warn("configuration", "warning", warning);
         }
@@ -387,7 +393,7 @@ public final class VmSandbox implements PodSandbox {
             steps.push(() -> removeContainer(containerId));
         }
         runAll(steps, log);
-        log.info("sandbox torn down", "sandbox", launch.sandboxId());
+        log.info("sandbox torn down");
     }
 
     private ProcessIo ioFor(String containerId, String execId, ProcessStdio stdio) {

@@ -20,6 +20,10 @@ import dev.podvisor.sandbox.PlanExplain;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.sandbox.metrics.PodMetrics;
+import dev.podvisor.sandbox.metrics.SandboxProbe;
+import dev.podvisor.shim.metrics.ManagementServer;
+import dev.podvisor.shim.metrics.UnixHttpClient;
 import dev.podvisor.storage.linux.Linux;
 import dev.podvisor.storage.linux.MountInfo;
 import dev.podvisor.storage.plan.PlanJson;
@@ -101,7 +105,9 @@ public final class AotTraining {
         TaskService tasks = new TaskService(options -> {
             throw new IllegalStateException("no VM in training");
         }, new EventPublisher(events.toString(), "default", LogfmtLog.discard()), LogfmtLog.discard(), () -> { });
-        TtrpcServer taskServer = TtrpcServer.builder().requireSameUid(true).service(tasks.definition()).build();
+        PodMetrics metrics = PodMetrics.forSandbox(Map.of("io.kubernetes.cri.sandbox-name", "training"));
+        TtrpcServer taskServer = TtrpcServer.builder().requireSameUid(true).service(tasks.definition())
+                .observer((call, nanos, code) -> metrics.taskRpc(call.method(), nanos)).build();
         try (ServerSocketChannel eventListener = listen(events); ServerSocketChannel taskListener = listen(dir.resolve("task.sock"))) {
             eventServer.serve(eventListener);
             taskServer.serve(taskListener);
@@ -122,10 +128,24 @@ public final class AotTraining {
                 }
             }
             tasks.oom("training");
+            trainMetrics(dir, metrics, plan);
             Any.pack(ProcessInfo.getDefaultInstance());
         } finally {
             taskServer.close();
             eventServer.close();
+        }
+    }
+
+    /** The management socket: the planner's counters, a hot-plug, and one scrape of /metrics. */
+    private static void trainMetrics(Path dir, PodMetrics metrics, dev.podvisor.storage.plan.StoragePlan plan) throws java.io.IOException {
+        metrics.planned(plan);
+        metrics.hotplugged("disk", Duration.ofMillis(1));
+        metrics.agentRpc("CreateContainer", 1_000_000);
+        try (ManagementServer management = new ManagementServer("training", dir.resolve("bundle"), metrics, LogfmtLog.discard())) {
+            SandboxProbe probe = new SandboxProbe(dir.resolve("sbs"), () -> 0, () -> 0, () -> "", "hvsock://training");
+            metrics.onSandboxBooted(management::start);
+            metrics.sandboxBooted(probe);
+            UnixHttpClient.get(probe.socket("training"), "/metrics", Duration.ofSeconds(5));
         }
     }
 

@@ -4,6 +4,8 @@ import dev.podvisor.protocols.ttrpc.TtrpcServer;
 import dev.podvisor.sandbox.SandboxLaunch;
 import dev.podvisor.sandbox.VmSandbox;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.sandbox.metrics.PodMetrics;
+import dev.podvisor.shim.metrics.ManagementServer;
 import dev.podvisor.storage.linux.Linux;
 
 import java.io.FileOutputStream;
@@ -38,21 +40,30 @@ final class Daemon {
             // EPERM: already a session leader (started by hand); nothing to leave
         }
         LogfmtLog log = new LogfmtLog(logStream(bundle), flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.INFO,
-                Map.of("runtime", "io.containerd.kata.v2", "sandbox", flags.id()));
+                orderedFields("sandbox", flags.id(), "runtime", "io.containerd.kata.v2"));
         Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id());
         CountDownLatch exitRequested = new CountDownLatch(1);
+        PodMetrics metrics = PodMetrics.forSandbox(annotationsOrNone(bundle));
+        ManagementServer management = new ManagementServer(flags.id(), bundle, metrics, log);
+        metrics.onSandboxBooted(management::start);
         EventPublisher events = new EventPublisher(env.get("TTRPC_ADDRESS"), flags.namespace(), log);
         TaskService[] tasks = new TaskService[1];
         tasks[0] = new TaskService(
                 options -> VmSandbox.boot(new SandboxLaunch(flags.id(), flags.namespace(), bundle, env, options, log,
-                        containerId -> tasks[0].oom(containerId))),
+                        containerId -> tasks[0].oom(containerId), metrics)),
                 events, log,
                 // answer Shutdown first, then stop: the reply is on its way before the socket closes
                 () -> Thread.ofVirtual().start(() -> {
                     sleepQuietly(Duration.ofMillis(50));
                     exitRequested.countDown();
                 }));
-        TtrpcServer server = TtrpcServer.builder().requireSameUid(true).service(tasks[0].definition()).build();
+        TtrpcServer server = TtrpcServer.builder().requireSameUid(true).service(tasks[0].definition())
+                .observer((call, nanos, code) -> {
+                    metrics.taskRpc(call.method(), nanos);
+                    if (log.enabled(LogfmtLog.Level.DEBUG)) {
+                        log.debug("task rpc", "method", call.method(), "code", code, "duration_ms", nanos / 1_000_000);
+                    }
+                }).build();
         try (ServerSocketChannel listener = listen(socket)) {
             server.serve(listener);
             log.info("shim daemon listening", "address", ShimAddress.uri(socket), "pid", ProcessHandle.current().pid());
@@ -68,6 +79,7 @@ final class Daemon {
             Thread.currentThread().interrupt();
         } finally {
             server.close();
+            management.close();
             events.close();
             try {
                 Files.deleteIfExists(socket);
@@ -88,6 +100,23 @@ final class Daemon {
         channel.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         return channel;
+    }
+
+    private static Map<String, String> orderedFields(String... kv) {
+        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        for (int i = 0; i + 1 < kv.length; i += 2) {
+            fields.put(kv[i], kv[i + 1]);
+        }
+        return fields;
+    }
+
+    /** The bundle's annotations (the metrics' CRI labels), none when config.json cannot be read. */
+    private static Map<String, String> annotationsOrNone(Path bundle) {
+        try {
+            return BundleFiles.annotations(bundle);
+        } catch (RuntimeException e) {
+            return Map.of();
+        }
     }
 
     /** The bundle's {@code log} FIFO (containerd reads it), else stderr. */

@@ -3,6 +3,7 @@ package dev.podvisor.shim;
 import dev.podvisor.protocols.containerd.task.v2.DeleteResponse;
 import dev.podvisor.sandbox.SandboxCleanup;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.shim.metrics.ManagementServer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -29,6 +30,7 @@ final class DeleteCommand {
                 Map.of("id", flags.id()));
         SandboxCleanup.cleanupContainer(bundle, flags.id(),
                 BundleFiles.read(bundle, BundleFiles.SHIM_PID).map(Long::parseLong), log);
+        ManagementServer.removeStale(bundle, log);
         Instant now = Instant.now();
         DeleteResponse response = DeleteResponse.newBuilder().setExitStatus(128 + 9)
                 .setExitedAt(TaskService.timestamp(now)).build();

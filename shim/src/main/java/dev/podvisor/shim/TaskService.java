@@ -234,13 +234,14 @@ public final class TaskService {
         try {
             status = pod.waitProcess(process.containerId, process.execId);
         } catch (RuntimeException e) {
-            log.warn("wait failed; reporting the process as killed", "process", describe(process), "error", e.getMessage());
+            log.warn("wait failed; reporting the process as killed", "container", process.containerId, "exec", process.execId,
+                    "error", e.getMessage());
             status = 255;
         }
         process.exitStatus = status;
         process.exitedAt = Instant.now();
         process.status = Status.STOPPED;
-        log.info("process exited", "process", describe(process), "status", status);
+        log.info("process exited", "container", process.containerId, "exec", process.execId, "status", status);
         events.publish(EventPublisher.TASK_EXIT, TaskExit.newBuilder()
                 .setContainerId(process.containerId)
                 .setId(process.execId.isEmpty() ? process.containerId : process.execId)

@@ -59,13 +59,26 @@ public final class TtrpcServer implements AutoCloseable {
 
     private final Map<String, TtrpcService> services;
     private final UserPrincipal requiredUser;
+    private final CallObserver observer;
     private final Set<ServerSocketChannel> listeners = ConcurrentHashMap.newKeySet();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private TtrpcServer(Map<String, TtrpcService> services, UserPrincipal requiredUser) {
+    private TtrpcServer(Map<String, TtrpcService> services, UserPrincipal requiredUser, CallObserver observer) {
         this.services = Map.copyOf(services);
         this.requiredUser = requiredUser;
+        this.observer = observer;
+    }
+
+    /** Told about every answered call (e.g. to time RPCs); must be fast and must not throw. */
+    @FunctionalInterface
+    public interface CallObserver {
+        /**
+         * @param ctx    the call (service, method)
+         * @param nanos  from the start of the handler to the answer being queued
+         * @param code   the answer's status code ({@code 0} = OK)
+         */
+        void answered(CallContext ctx, long nanos, int code);
     }
 
     /** Starts a server definition. */
@@ -309,6 +322,7 @@ public final class TtrpcServer implements AutoCloseable {
             }
 
             void run(TtrpcService.Method<?, ?> method, CallContext ctx, ByteString payload) {
+                long started = System.nanoTime();
                 Response response;
                 try {
                     MessageLite result = method.invoke(ctx, payload);
@@ -324,6 +338,9 @@ public final class TtrpcServer implements AutoCloseable {
                     throw e;
                 }
                 answer(response);
+                if (observer != null) {
+                    observer.answered(ctx, System.nanoTime() - started, response.getStatus().getCode());
+                }
             }
 
             void expireAfter(long nanos) {
@@ -353,6 +370,7 @@ public final class TtrpcServer implements AutoCloseable {
         private final Map<String, TtrpcService> services = new LinkedHashMap<>();
         private boolean requireSameUid;
         private Integer expectedUid;
+        private CallObserver observer;
 
         private Builder() {
         }
@@ -379,6 +397,12 @@ public final class TtrpcServer implements AutoCloseable {
             return this;
         }
 
+        /** Sets the observer told about every answered call; default none. */
+        public Builder observer(CallObserver observer) {
+            this.observer = observer;
+            return this;
+        }
+
         /** Test hook: the uid required instead of our own (only with requireSameUid(true)). */
         Builder expectedUid(int uid) {
             this.expectedUid = uid;
@@ -394,7 +418,7 @@ public final class TtrpcServer implements AutoCloseable {
             if (requireSameUid) {
                 required = PeerIds.userPrincipal(expectedUid != null ? expectedUid : PeerIds.ownUid());
             }
-            return new TtrpcServer(services, required);
+            return new TtrpcServer(services, required, observer);
         }
     }
 

@@ -9,7 +9,9 @@ import dev.podvisor.protocols.agent.CreateContainerRequest;
 import dev.podvisor.protocols.agent.CreateSandboxRequest;
 import dev.podvisor.protocols.agent.DestroySandboxRequest;
 import dev.podvisor.protocols.agent.ExecProcessRequest;
+import dev.podvisor.protocols.agent.GetMetricsRequest;
 import dev.podvisor.protocols.agent.GetOOMEventRequest;
+import dev.podvisor.protocols.agent.Metrics;
 import dev.podvisor.protocols.agent.HealthCheckResponse;
 import dev.podvisor.protocols.agent.OOMEvent;
 import dev.podvisor.protocols.agent.PauseContainerRequest;
@@ -186,6 +188,15 @@ public final class AgentClient implements AutoCloseable {
      *
      * @return the total bytes of the filesystem mounted there (unit BYTES), or -1 when the agent gives none
      */
+    /**
+     * {@code GetMetrics}: the agent's own metrics in the Prometheus text format (empty when it has none).
+     *
+     * @param timeout deadline of this call (a scrape must not wait the request timeout)
+     */
+    public String metrics(Duration timeout) {
+        return agent("GetMetrics", GetMetricsRequest.getDefaultInstance(), Metrics.parser(), timeout).getMetrics();
+    }
+
     public long volumeTotalBytes(String guestPath) {
         VolumeStatsResponse stats = agent("GetVolumeStats", VolumeStatsRequest.newBuilder().setVolumeGuestPath(guestPath)
                 .build(), VolumeStatsResponse.parser(), requestTimeout);

@@ -531,7 +531,8 @@ public final class ConfigLoader {
     private static PodvisorExtras readPodvisor(TomlTable t) {
         PodvisorExtras d = PodvisorExtras.defaults();
         return new PodvisorExtras(absolute(t, "state_dir", d.stateDir()), absolute(t, "shared_root", d.sharedRoot()),
-                absolute(t, "direct_volumes_root", d.directVolumesRoot()));
+                absolute(t, "direct_volumes_root", d.directVolumesRoot()),
+                absolute(t, "management_dir", d.managementDir()));
     }
 
     private static Path absolute(TomlTable t, String key, Path def) {

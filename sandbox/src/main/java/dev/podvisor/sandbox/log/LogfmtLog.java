@@ -17,23 +17,31 @@ public final class LogfmtLog {
     public enum Level { DEBUG, INFO, WARN, ERROR }
 
     private final PrintStream out;
-    private final Level threshold;
+    private volatile Level threshold;
     private final Map<String, String> fixed;
 
     /**
      * @param out       where lines go (the log FIFO, or stderr)
      * @param threshold lowest level written
-     * @param fixed     fields added to every line, e.g. {@code sandbox=<id>}
+     * @param fixed     fields added to every line, in the map's iteration order, e.g. {@code sandbox=<id>}
      */
     public LogfmtLog(OutputStream out, Level threshold, Map<String, String> fixed) {
         this.out = new PrintStream(out, true, StandardCharsets.UTF_8);
         this.threshold = threshold;
-        this.fixed = Map.copyOf(fixed);
+        this.fixed = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(fixed));
     }
 
     /** A log that drops everything. */
     public static LogfmtLog discard() {
         return new LogfmtLog(OutputStream.nullOutputStream(), Level.ERROR, Map.of());
+    }
+
+    /**
+     * Lowers the threshold to DEBUG (configuration's {@code [runtime] enable_debug}, read after the daemon
+     * started with containerd's {@code -debug} flag or without it).
+     */
+    public void enableDebug() {
+        threshold = Level.DEBUG;
     }
 
     public boolean enabled(Level level) {

@@ -20,11 +20,13 @@ import java.util.Optional;
  *
  * <pre>
  * podvisor plan [--json] [--config FILE] [--rootfs TYPE:SOURCE[:OPT,OPT...]]... [--sandbox-id ID] [--id ID] BUNDLE
+ * podvisor monitor [--listen-address HOST:PORT] [--config FILE] [--management-dir DIR] [--scrape-timeout MS]
  * </pre>
  *
  * {@code plan} prints where the rootfs and every mount of the bundle's config.json would live — virtio-fs,
  * virtio-blk, guest tmpfs... — with the rule that decided it and why, on the live host, without starting or
  * mounting anything. Exit 0 on success, 2 for bad usage, 1 when the bundle cannot be planned.
+ * {@code monitor} serves every shim's metrics on one TCP address (see {@link MonitorCommand}).
  */
 public final class PodvisorCli {
 
@@ -41,8 +43,12 @@ public final class PodvisorCli {
 
     /** Runs one command; returns the exit code. */
     public static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
+        if (!args.isEmpty() && args.getFirst().equals("monitor")) {
+            return MonitorCommand.run(args, env, out, err);
+        }
         if (args.isEmpty() || !args.getFirst().equals("plan")) {
             err.println(USAGE);
+            err.println(MonitorCommand.USAGE);
             return 2;
         }
         boolean json = false;

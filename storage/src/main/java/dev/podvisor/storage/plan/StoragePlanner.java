@@ -59,7 +59,12 @@ public final class StoragePlanner {
             }
             PlanBuilder.Placement placed = null;
             for (MountRule rule : MountRule.ORDER) {
-                Optional<PlanBuilder.Placement> p = rule.apply(ctx);
+                Optional<PlanBuilder.Placement> p;
+                try {
+                    p = rule.apply(ctx);
+                } catch (PlanException e) {
+                    throw e.inRule(rule.id());
+                }
                 if (p.isPresent()) {
                     placed = p.get();
                     break;

@@ -16,6 +16,7 @@ class SettingsTest {
                 new PlannerSettings(EmptyDirMode.SHARED_FS, false, Map.of("rw", List.of()), List.of()), Map.of(), spec(), List.of()),
                 node().build()));
         assertTrue(reserved.getMessage().contains("device name 'rw'"), reserved.getMessage());
+        assertEquals("", reserved.rule(), "refused before any rule decided");
     }
 
     @Test

@@ -155,6 +155,7 @@ class StoragePlannerTest {
         assertEquals(List.of("pagesize=" + 2 * MIB, "size=" + 8 * MIB), s.options());
         PlanException e = assertThrows(PlanException.class, () -> plan(node().build(), bind("/huge", HUGE)));
         assertTrue(e.getMessage().contains("hugepageLimits"), e.getMessage());
+        assertEquals("emptydir-hugetlbfs", e.rule(), "the refusing rule, for the plan-error metric");
     }
 
     @Test
@@ -178,6 +179,7 @@ class StoragePlannerTest {
         assertTrue(e.getMessage().contains("io.podvisor.volumes"), e.getMessage());
         assertTrue(e.getMessage().contains("'scratch'"), e.getMessage());
         assertTrue(e.getMessage().contains("not a tmpfs"), e.getMessage());
+        assertEquals("declared-volume", e.rule());
     }
 
     @Test
