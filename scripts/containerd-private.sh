@@ -3,6 +3,7 @@
 #
 #   containerd-private.sh start DIR [--runtime-config TOML] [--shim PATH] [--sandbox-image NAME]
 #                                   [--log-level LEVEL] [--cni] [--containerd-bin BINDIR] [--dev-log]
+#                                   [--blockfile]
 #   containerd-private.sh stop  DIR [--keep]
 #   containerd-private.sh ctr   DIR CTR-ARGS...
 #   containerd-private.sh env   DIR
@@ -18,6 +19,8 @@
 #        --dev-log: containerd (and so its shims) runs in its own mount namespace with a private /dev/log
 #        (scripts/with-private-dev-log.sh), served by a discarding datagram reader on DIR/syslog.sock;
 #        for Kata's Go shim, which refuses to start without syslog.
+#        --blockfile (containerd 2.x): enables containerd's blockfile snapshotter (each snapshot an ext4 image
+#        file, handed out as an `ext4` mount with the `loop` option), its scratch image DIR/blockfile-scratch.img.
 # stop:  kills every task of every namespace, stops containerd, kills the shims it started (and their
 #        process trees), unmounts everything under DIR and removes DIR (--keep: keep DIR's files).
 #        Exits non-zero if anything is left.
@@ -87,7 +90,7 @@ wait_gone() {
 
 cmd_start() {
   local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
-  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 bin="" dev_log=0
+  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 bin="" dev_log=0 blockfile=0
   while (($#)); do
     case "$1" in
       --runtime-config) [[ $# -ge 2 ]] || die "--runtime-config needs a file"; runtime_config="$2"; shift ;;
@@ -97,6 +100,7 @@ cmd_start() {
       --cni) cni=1 ;;
       --containerd-bin) [[ $# -ge 2 ]] || die "--containerd-bin needs a directory"; bin="$2"; shift ;;
       --dev-log) dev_log=1 ;;
+      --blockfile) blockfile=1 ;;
       *) die "start: unknown argument '$1'" ;;
     esac
     shift
@@ -139,6 +143,10 @@ cmd_start() {
 
   if ((major >= 2)); then write_config_v3 "$runtime_config" "$sandbox_image" "$level"
   else write_config_v2 "$runtime_config" "$sandbox_image" "$level"; fi
+  if ((blockfile)); then
+    ((major >= 2)) || die "--blockfile needs containerd 2.x (the blockfile snapshotter came with 2.0)"
+    enable_blockfile
+  fi
   mv -f "$config.tmp" "$config"
 
   {
@@ -268,6 +276,22 @@ $(kata_options "$rt" "$1")
     [$rt.cni]
       bin_dirs = ["/usr/lib/cni"]
       conf_dir = "$dir/cni/net.d"
+TOML
+}
+
+# enable_blockfile : the blockfile snapshotter in $config.tmp (a v3 config), with a 256 MiB ext4 scratch image.
+enable_blockfile() {
+  local scratch="$dir/blockfile-scratch.img"
+  if [[ ! -f "$scratch" ]]; then
+    truncate -s 256M "$scratch" && mkfs.ext4 -q -F "$scratch" >/dev/null || die "cannot make $scratch"
+  fi
+  sed -i 's/"io.containerd.snapshotter.v1.blockfile", //' "$config.tmp"
+  cat >>"$config.tmp" <<TOML
+  [plugins."io.containerd.snapshotter.v1.blockfile"]
+    scratch_file = "$scratch"
+    fs_type = "ext4"
+    mount_options = []
+    recreate_scratch = false
 TOML
 }
 
