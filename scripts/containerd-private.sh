@@ -3,7 +3,7 @@
 #
 #   containerd-private.sh start DIR [--runtime-config TOML] [--shim PATH] [--sandbox-image NAME]
 #                                   [--log-level LEVEL] [--cni] [--containerd-bin BINDIR] [--dev-log]
-#                                   [--cni-mtu MTU] [--cni-networks N]
+#                                   [--cni-mtu MTU] [--cni-networks N] [--blockfile]
 #   containerd-private.sh stop  DIR [--keep]
 #   containerd-private.sh ctr   DIR CTR-ARGS...
 #   containerd-private.sh env   DIR
@@ -23,6 +23,8 @@
 #        --cni-networks N (1 or 2, implies --cni): N such networks, each its own bridge and subnet, loaded
 #        together (CRI max_conf_num = N): a pod gets eth0 (default route) and eth1 (a route to a private
 #        /24 behind the second bridge). The bridge names are listed in DIR/cni/bridges.
+#        --blockfile (containerd 2.x): enables containerd's blockfile snapshotter (each snapshot an ext4 image
+#        file, handed out as an `ext4` mount with the `loop` option), its scratch image DIR/blockfile-scratch.img.
 # stop:  kills every task of every namespace, stops containerd, kills the shims it started (and their
 #        process trees), unmounts everything under DIR and removes DIR (--keep: keep DIR's files).
 #        Exits non-zero if anything is left.
@@ -32,7 +34,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,30p' "$0" >&2; exit 2; }
+usage() { sed -n '2,32p' "$0" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd="$1"
 dir="$2"
@@ -92,7 +94,7 @@ wait_gone() {
 
 cmd_start() {
   local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
-  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 bin="" dev_log=0 cni_mtu="" cni_networks=1
+  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 bin="" dev_log=0 cni_mtu="" cni_networks=1 blockfile=0
   while (($#)); do
     case "$1" in
       --runtime-config) [[ $# -ge 2 ]] || die "--runtime-config needs a file"; runtime_config="$2"; shift ;;
@@ -105,6 +107,7 @@ cmd_start() {
       --cni-mtu) [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || die "--cni-mtu needs a number"; cni_mtu="$2"; cni=1; shift ;;
       --cni-networks) [[ $# -ge 2 && "$2" =~ ^[12]$ ]] || die "--cni-networks '${2:-}': must be 1 or 2"
         cni_networks="$2"; cni=1; shift ;;
+      --blockfile) blockfile=1 ;;
       *) die "start: unknown argument '$1'" ;;
     esac
     shift
@@ -150,6 +153,10 @@ cmd_start() {
 
   if ((major >= 2)); then write_config_v3 "$runtime_config" "$sandbox_image" "$level"
   else write_config_v2 "$runtime_config" "$sandbox_image" "$level"; fi
+  if ((blockfile)); then
+    ((major >= 2)) || die "--blockfile needs containerd 2.x (the blockfile snapshotter came with 2.0)"
+    enable_blockfile
+  fi
   mv -f "$config.tmp" "$config"
 
   {
@@ -281,6 +288,22 @@ $(kata_options "$rt" "$1")
       bin_dirs = ["/usr/lib/cni"]
       conf_dir = "$dir/cni/net.d"
       max_conf_num = $cni_networks
+TOML
+}
+
+# enable_blockfile : the blockfile snapshotter in $config.tmp (a v3 config), with a 256 MiB ext4 scratch image.
+enable_blockfile() {
+  local scratch="$dir/blockfile-scratch.img"
+  if [[ ! -f "$scratch" ]]; then
+    truncate -s 256M "$scratch" && mkfs.ext4 -q -F "$scratch" >/dev/null || die "cannot make $scratch"
+  fi
+  sed -i 's/"io.containerd.snapshotter.v1.blockfile", //' "$config.tmp"
+  cat >>"$config.tmp" <<TOML
+  [plugins."io.containerd.snapshotter.v1.blockfile"]
+    scratch_file = "$scratch"
+    fs_type = "ext4"
+    mount_options = []
+    recreate_scratch = false
 TOML
 }
 

@@ -24,6 +24,7 @@ import dev.podvisor.storage.host.HostFacts;
 import dev.podvisor.storage.linux.LiveHostFacts;
 import dev.podvisor.storage.plan.EmptyDirMode;
 import dev.podvisor.storage.plan.GuestPaths;
+import dev.podvisor.storage.directvolume.DirectVolumeStore;
 import dev.podvisor.storage.plan.GuestStorage;
 import dev.podvisor.storage.plan.MountDecision;
 import dev.podvisor.storage.plan.PlanException;
@@ -201,6 +202,7 @@ final class ContainerStorage {
             sharedDirectory(device.name());
         }
         ExecutionRecord record = executor.execute(plan);
+        recordDirectVolumeUse(plan);
         try {
             List<Storage> storages = record.resolve(plan.storages()).stream().map(ContainerStorage::toAgent).toList();
             Spec guestSpec = OciSpecConverter.toAgentSpec(forGuest(plan.guestSpec(spec)));
@@ -230,6 +232,23 @@ final class ContainerStorage {
             }
         });
         return claims;
+    }
+
+    /**
+     * Leaves the sandbox-id file in each direct volume's record, which {@code direct-volume stats|resize} use to
+     * find this shim (Kata: RecordSandboxID at container creation). A failure is logged: the volume still works.
+     */
+    private void recordDirectVolumeUse(StoragePlan plan) {
+        DirectVolumeStore store = new DirectVolumeStore(config.podvisor().directVolumesRoot());
+        for (MountDecision decision : plan.mounts()) {
+            if (decision.rule().equals("direct-volume")) {
+                try {
+                    store.recordSandbox(sandboxId, decision.source());
+                } catch (RuntimeException e) {
+                    log.warn("direct volume's sandbox not recorded", "source", decision.source(), "error", e.getMessage());
+                }
+            }
+        }
     }
 
     /** Logs each decision with its rule and reason (what {@code podvisor plan} prints). */

@@ -98,8 +98,19 @@ public final class PrivateContainerd implements AutoCloseable {
         private boolean devLog;
         private int cniMtu;
         private int cniNetworks = 1;
+        private boolean blockfile;
 
         private Builder() {
+        }
+
+        /**
+         * @param enable whether containerd 2.x's blockfile snapshotter is on (the script's {@code --blockfile}):
+         *               snapshots as ext4 image files, mounted with {@code loop}. Default false
+         * @return this
+         */
+        public Builder blockfile(boolean enable) {
+            this.blockfile = enable;
+            return this;
         }
 
         /**
@@ -244,6 +255,9 @@ public final class PrivateContainerd implements AutoCloseable {
             }
             if (devLog) {
                 cmd.add("--dev-log");
+            }
+            if (blockfile) {
+                cmd.add("--blockfile");
             }
             CommandResult r = Commands.run(cmd);
             PrivateContainerd c = new PrivateContainerd(dir, version, checkLeftoversOnClose, before);

@@ -35,6 +35,7 @@ import dev.podvisor.protocols.agent.types.ARPNeighbor;
 import dev.podvisor.protocols.agent.types.Interface;
 import dev.podvisor.protocols.agent.types.Route;
 import dev.podvisor.protocols.agent.UpdateEphemeralMountsRequest;
+import dev.podvisor.protocols.agent.ResizeVolumeRequest;
 import dev.podvisor.protocols.agent.VolumeStatsRequest;
 import dev.podvisor.protocols.agent.VolumeStatsResponse;
 import dev.podvisor.protocols.agent.VolumeUsage;
@@ -227,11 +228,6 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /**
-     * {@code GetVolumeStats}: the capacity the guest sees at {@code guestPath}, in bytes.
-     *
-     * @return the total bytes of the filesystem mounted there (unit BYTES), or -1 when the agent gives none
-     */
-    /**
      * {@code GetMetrics}: the agent's own metrics in the Prometheus text format (empty when it has none).
      *
      * @param timeout deadline of this call (a scrape must not wait the request timeout)
@@ -240,15 +236,31 @@ public final class AgentClient implements AutoCloseable {
         return agent("GetMetrics", GetMetricsRequest.getDefaultInstance(), Metrics.parser(), timeout).getMetrics();
     }
 
+    /**
+     * {@code GetVolumeStats}: the capacity the guest sees at {@code guestPath}, in bytes.
+     *
+     * @return the total bytes of the filesystem mounted there (unit BYTES), or -1 when the agent gives none
+     */
     public long volumeTotalBytes(String guestPath) {
-        VolumeStatsResponse stats = agent("GetVolumeStats", VolumeStatsRequest.newBuilder().setVolumeGuestPath(guestPath)
-                .build(), VolumeStatsResponse.parser(), requestTimeout);
+        VolumeStatsResponse stats = volumeStats(guestPath);
         for (VolumeUsage usage : stats.getUsageList()) {
             if (usage.getUnit() == VolumeUsage.Unit.BYTES) {
                 return usage.getTotal();
             }
         }
         return -1;
+    }
+
+    /** {@code GetVolumeStats}: the guest's usage figures (bytes, inodes) of the filesystem mounted at {@code guestPath}. */
+    public VolumeStatsResponse volumeStats(String guestPath) {
+        return agent("GetVolumeStats", VolumeStatsRequest.newBuilder().setVolumeGuestPath(guestPath).build(),
+                VolumeStatsResponse.parser(), requestTimeout);
+    }
+
+    /** {@code ResizeVolume}: grows the filesystem mounted at {@code guestPath} to {@code sizeBytes}. */
+    public void resizeVolume(String guestPath, long sizeBytes) {
+        agent("ResizeVolume", ResizeVolumeRequest.newBuilder().setVolumeGuestPath(guestPath).setSize(sizeBytes).build(),
+                Empty.parser(), requestTimeout);
     }
 
     /** Long-polls the next OOM event; returns the id of the container that hit its memory limit. */

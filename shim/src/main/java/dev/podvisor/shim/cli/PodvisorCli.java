@@ -21,12 +21,14 @@ import java.util.Optional;
  * <pre>
  * podvisor plan [--json] [--config FILE] [--rootfs TYPE:SOURCE[:OPT,OPT...]]... [--sandbox-id ID] [--id ID] BUNDLE
  * podvisor monitor [--listen-address HOST:PORT] [--config FILE] [--management-dir DIR] [--scrape-timeout MS]
+ * podvisor direct-volume add|remove|stats|resize --volume-path PATH [--mount-info JSON] [--size BYTES]
  * </pre>
  *
  * {@code plan} prints where the rootfs and every mount of the bundle's config.json would live — virtio-fs,
  * virtio-blk, guest tmpfs... — with the rule that decided it and why, on the live host, without starting or
  * mounting anything. Exit 0 on success, 2 for bad usage, 1 when the bundle cannot be planned.
  * {@code monitor} serves every shim's metrics on one TCP address (see {@link MonitorCommand}).
+ * {@code direct-volume} is {@code kata-runtime direct-volume} (see {@link DirectVolumeCommand}).
  */
 public final class PodvisorCli {
 
@@ -46,9 +48,13 @@ public final class PodvisorCli {
         if (!args.isEmpty() && args.getFirst().equals("monitor")) {
             return MonitorCommand.run(args, env, out, err);
         }
+        if (!args.isEmpty() && args.getFirst().equals("direct-volume")) {
+            return DirectVolumeCommand.run(args, env, out, err);
+        }
         if (args.isEmpty() || !args.getFirst().equals("plan")) {
             err.println(USAGE);
             err.println(MonitorCommand.USAGE);
+            err.println(DirectVolumeCommand.USAGE);
             return 2;
         }
         boolean json = false;

@@ -18,9 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
  * The shim's management HTTP API on {@code <management_dir>/<sandbox id>/shim-monitor.sock}, where Kata's Go
  * shim serves it (kata-containers: src/runtime/pkg/containerd-shim-v2/shim_management.go) and kata-monitor
  * looks for it; started once the sandbox has booted, as Kata starts it after the sandbox is created.
- * Paths: {@code GET /metrics} (Prometheus text, see {@link PodMetrics}) and {@code GET /agent-url}; Kata's
- * {@code /direct-volume/stats} and {@code /direct-volume/resize} are further routes to add in
- * {@link #routes}. The socket is 0600 (root, like containerd's); it and the sandbox's directory, when this
+ * Paths: {@code GET /metrics} (Prometheus text, see {@link PodMetrics}), {@code GET /agent-url}, and Kata's
+ * {@code GET /direct-volume/stats?path=DEVICE} and {@code POST /direct-volume/resize} (see
+ * {@link DirectVolumeRoutes}). The socket is 0600 (root, like containerd's); it and the sandbox's directory, when this
  * server created it, are removed by {@link #close()}. Like Kata, the address is also written to the sandbox
  * bundle's {@code monitor_address}, so {@code delete} can remove the socket of a shim that was killed
  * ({@link #removeStale}).
@@ -58,7 +58,10 @@ public final class ManagementServer implements AutoCloseable {
                     SandboxProbe probe = metrics.probe();
                     return probe == null ? HttpResponse.text(503, "sandbox not booted\n")
                             : HttpResponse.text(200, probe.agentUrl());
-                });
+                })
+                .get(DirectVolumeRoutes.STATS, request -> DirectVolumeRoutes.stats(metrics.probe(), request))
+                .add(DirectVolumeRoutes.RESIZE, java.util.Set.of("POST", "PUT"),
+                        request -> DirectVolumeRoutes.resize(metrics.probe(), request));
     }
 
     /**

@@ -34,11 +34,24 @@ public final class UnixHttpClient {
      *                     deadline passes (the message says which)
      */
     public static HttpResponse get(Path socket, String target, Duration timeout) throws IOException {
+        return exchange(socket, "GET", target, Map.of("Host", "localhost", "Connection", "close"), new byte[0], timeout);
+    }
+
+    /**
+     * {@code POST} of a JSON body, as Kata's shimclient.DoPost sends {@code /direct-volume/resize}; otherwise as
+     * {@link #get}.
+     */
+    public static HttpResponse postJson(Path socket, String target, byte[] body, Duration timeout) throws IOException {
+        return exchange(socket, "POST", target, Map.of("Host", "localhost", "Connection", "close",
+                "Content-Type", "application/json"), body, timeout);
+    }
+
+    private static HttpResponse exchange(Path socket, String method, String target, Map<String, String> headers,
+                                         byte[] requestBody, Duration timeout) throws IOException {
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         FutureTask<HttpResponse> exchange = new FutureTask<>(() -> {
             channel.connect(UnixDomainSocketAddress.of(socket));
-            HttpWire.write(Channels.newOutputStream(channel), "GET " + target + " HTTP/1.1",
-                    Map.of("Host", "localhost", "Connection", "close"), new byte[0]);
+            HttpWire.write(Channels.newOutputStream(channel), method + " " + target + " HTTP/1.1", headers, requestBody);
             InputStream in = new BufferedInputStream(Channels.newInputStream(channel), 8192);
             HttpWire.Head head = HttpWire.readHead(in);
             if (head == null) {

@@ -100,6 +100,48 @@ public record DirectVolumeInfo(
         return n.asText();
     }
 
+    /**
+     * How the volume reaches the VM, from {@code volume-type}: {@code directvol}/{@code block}/{@code blk} as
+     * virtio-blk, {@code spdkvol}/{@code spoolvol} as vhost-user-blk (Kata runtime-rs direct_volumes/mod.rs).
+     *
+     * @param volumePath the volume path the record belongs to (for messages)
+     * @throws PlanException naming key {@code volume-type}: {@code vfiovol} (not supported yet) or an unknown type
+     */
+    public DiskAttachment.DiskType diskType(String volumePath) {
+        String at = "mountInfo.json of direct volume " + volumePath;
+        return switch (volumeType) {
+            case "directvol", "block", "blk" -> DiskAttachment.DiskType.VIRTIO_BLK;
+            case "spdkvol", "spoolvol" -> DiskAttachment.DiskType.VHOST_USER_BLK;
+            case "vfiovol" -> throw new PlanException(at + ": key 'volume-type': 'vfiovol' is not supported yet");
+            default -> throw new PlanException(at + ": key 'volume-type': '" + volumeType
+                    + "' (allowed: directvol, block, blk, spdkvol, spoolvol)");
+        };
+    }
+
+    /**
+     * The host path of {@code device}: an {@code spdk://} or {@code spool://} prefix removed.
+     *
+     * @throws PlanException naming key {@code device} when the path is not absolute
+     */
+    public String hostDevice(String volumePath) {
+        String path = deviceFile(device);
+        if (!path.startsWith("/")) {
+            throw new PlanException("mountInfo.json of direct volume " + volumePath + ": key 'device': '" + device
+                    + "' is not an absolute path");
+        }
+        return path;
+    }
+
+    /** A recorded {@code device} without its {@code spdk://} or {@code spool://} prefix. */
+    public static String deviceFile(String device) {
+        for (String prefix : List.of("spdk://", "spool://")) {
+            if (device.startsWith(prefix)) {
+                return device.substring(prefix.length());
+            }
+        }
+        return device;
+    }
+
     /** The options for the guest mount: {@code bind} and {@code rbind} dropped (kata-containers#11296). */
     public List<String> guestOptions() {
         return options.stream().filter(o -> !o.equals("bind") && !o.equals("rbind")).toList();

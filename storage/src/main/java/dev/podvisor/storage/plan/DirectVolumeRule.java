@@ -45,24 +45,8 @@ final class DirectVolumeRule implements MountRule {
         DirectVolumeInfo info = DirectVolumeInfo.parse(json.get(), m.source());
         String at = "mountInfo.json of direct volume " + m.source();
         String vt = info.volumeType();
-        DiskAttachment.DiskType type;
-        String device = info.device();
-        switch (vt) {
-            case "directvol", "block", "blk" -> type = DiskAttachment.DiskType.VIRTIO_BLK;
-            case "spdkvol", "spoolvol" -> {
-                type = DiskAttachment.DiskType.VHOST_USER_BLK;
-                for (String prefix : List.of("spdk://", "spool://")) {
-                    if (device.startsWith(prefix)) {
-                        device = device.substring(prefix.length());
-                    }
-                }
-            }
-            case "vfiovol" -> throw new PlanException(at + ": key 'volume-type': 'vfiovol' is not supported yet");
-            default -> throw new PlanException(at + ": key 'volume-type': '" + vt + "' (allowed: directvol, spdkvol, spoolvol)");
-        }
-        if (!device.startsWith("/")) {
-            throw new PlanException(at + ": key 'device': '" + info.device() + "' is not an absolute path");
-        }
+        DiskAttachment.DiskType type = info.diskType(m.source());
+        String device = info.hostDevice(m.source());
         if (info.fstype().isEmpty()) {
             throw new PlanException(at + ": key 'fstype': missing");
         }
