@@ -1,6 +1,7 @@
 package dev.podvisor.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.podvisor.sandbox.cgroup.SandboxCgroups;
 import dev.podvisor.sandbox.log.LogfmtLog;
 import dev.podvisor.storage.exec.AttachedDisk;
 import dev.podvisor.storage.exec.DiskAttacher;
@@ -25,7 +26,8 @@ import java.util.Optional;
  * What {@code containerd-shim-kata-v2 delete} undoes when the daemon may be gone (containerd calls it after
  * every task delete and whenever it lost a shim). It reads the sandbox state the daemon persisted and:
  * for the sandbox (or single) container, stops the daemon and the VM's processes, undoes every container's
- * host setup, removes the shares and the state; for another container of a pod, undoes only that
+ * host setup and the pod's (pod-scoped shares and disks), removes the cgroups it created, the shares and the
+ * state; for another container of a pod, undoes only that
  * container's host setup, and only when the daemon is gone. In every case the bundle's {@code rootfs} is
  * unmounted if it is still a mount point. Idempotent: a second call finds nothing to do.
  */
@@ -91,6 +93,8 @@ public final class SandboxCleanup {
         for (var entry : sandbox.containers().entrySet()) {
             undo(executor, entry.getKey(), entry.getValue().hostSetup(), log);
         }
+        undoPod(executor, sandbox.podSetup(), log);
+        SandboxCgroups.removeRecorded(sandbox.cgroups(), log);
         SandboxShares shares = new SandboxShares(Path.of(sandbox.shareRoot()).getParent(), sandbox.sandboxId(),
                 new HostMountOperations());
         try {
@@ -133,6 +137,20 @@ public final class SandboxCleanup {
             executor.undo(record);
         } catch (IOException | RuntimeException e) {
             log.warn("undoing host setup failed", "container", containerId, "error", e.getMessage());
+        }
+    }
+
+    /** Releases the pod-scoped shares and disks the sandbox held (its executor's pod record). */
+    private static void undoPod(PlanExecutor executor, JsonNode podSetup, LogfmtLog log) {
+        if (podSetup == null || podSetup.isNull()) {
+            return;
+        }
+        try {
+            ExecutionRecord record = ContainerStorage.JSON.treeToValue(podSetup, ExecutionRecord.class);
+            executor.restore(record);
+            executor.undoPod(record);
+        } catch (IOException | RuntimeException e) {
+            log.warn("undoing the pod's storage failed", "error", e.getMessage());
         }
     }
 

@@ -27,10 +27,14 @@ import java.util.Optional;
  * @param virtiofsdPids  the virtiofsd processes
  * @param containers     per container id: its bundle and what its storage set up on the host (the executed
  *                       plan as JSON, undone by {@link SandboxCleanup})
+ * @param podSetup       what the sandbox holds for the pod's volumes (pod-scoped shares and disks, the executor's
+ *                       pod record as JSON), released when the sandbox ends; null when none
+ * @param cgroups        the cgroups Podvisor created for this sandbox (absolute paths, removed at teardown and by
+ *                       {@code delete}), empty when none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SandboxState(String sandboxId, String vmDir, String shareRoot, long vmmPid, List<Long> virtiofsdPids,
-                           Map<String, ContainerState> containers) {
+                           Map<String, ContainerState> containers, JsonNode podSetup, List<String> cgroups) {
 
     /**
      * @param bundle     the container's bundle
@@ -43,6 +47,12 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
     public SandboxState {
         virtiofsdPids = List.copyOf(virtiofsdPids);
         containers = Map.copyOf(containers);
+        cgroups = cgroups == null ? List.of() : List.copyOf(cgroups);
+    }
+
+    /** A fresh state: no process, container, pod setup or cgroup yet. */
+    public static SandboxState initial(String sandboxId, String vmDir, String shareRoot) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, 0, List.of(), Map.of(), null, List.of());
     }
 
     static final String FILE = "sandbox.json";
@@ -51,17 +61,25 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
     public SandboxState withContainer(String id, ContainerState container) {
         Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
         copy.put(id, container);
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, podSetup, cgroups);
     }
 
     public SandboxState withoutContainer(String id) {
         Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
         copy.remove(id);
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, podSetup, cgroups);
     }
 
     public SandboxState withProcesses(long vmm, List<Long> virtiofsd) {
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmm, virtiofsd, containers);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmm, virtiofsd, containers, podSetup, cgroups);
+    }
+
+    public SandboxState withPodSetup(JsonNode setup) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, setup, cgroups);
+    }
+
+    public SandboxState withCgroups(List<String> created) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, podSetup, created);
     }
 
     /** Writes the state into {@code vmDir/sandbox.json} atomically. */

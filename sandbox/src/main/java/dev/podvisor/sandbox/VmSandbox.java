@@ -17,6 +17,8 @@ import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
+import dev.podvisor.sandbox.cgroup.Cgroups;
+import dev.podvisor.sandbox.cgroup.SandboxCgroups;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
@@ -61,19 +63,21 @@ public final class VmSandbox implements PodSandbox {
     private final VirtualMachine vm;
     private final AgentClient agent;
     private final ContainerStorage storage;
+    private final Optional<Cgroups> cgroups;
     private final Map<String, ProcessIo> io = new ConcurrentHashMap<>();
     private volatile SandboxState state;
     private volatile boolean shutDown;
     private boolean sandboxCreated;
 
     private VmSandbox(SandboxLaunch launch, PodvisorConfig config, VirtualMachine vm, AgentClient agent,
-                      ContainerStorage storage, SandboxState state) {
+                      ContainerStorage storage, Optional<Cgroups> cgroups, SandboxState state) {
         this.launch = launch;
         this.config = config;
         this.log = launch.log();
         this.vm = vm;
         this.agent = agent;
         this.storage = storage;
+        this.cgroups = cgroups;
         this.state = state;
     }
 
@@ -95,8 +99,14 @@ public final class VmSandbox implements PodSandbox {
             Files.createDirectories(vmDir);
             undo.push(() -> deleteTree(vmDir));
             Path shareRoot = config.podvisor().sharedRoot().resolve(launch.sandboxId());
-            SandboxState state = new SandboxState(launch.sandboxId(), vmDir.toString(), shareRoot.toString(), 0,
-                    List.of(), Map.of());
+            SandboxState state = SandboxState.initial(launch.sandboxId(), vmDir.toString(), shareRoot.toString());
+            state.save();
+
+            // Kata: the shim joins the sandbox (or overhead) cgroup before it starts the VMM and virtiofsd
+            Optional<Cgroups> cgroups = SandboxCgroups.place(launch.bundle(), launch.sandboxId(),
+                    config.runtime().sandboxCgroupOnly(), log);
+            cgroups.ifPresent(owned -> undo.push(() -> SandboxCgroups.release(owned, log)));
+            state = state.withCgroups(cgroups.map(Cgroups::created).orElse(List.of()));
             state.save();
 
             ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
@@ -105,6 +115,8 @@ public final class VmSandbox implements PodSandbox {
             VirtualMachine vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
                     storage.sharedDirectory(), storage.sandboxDevices(launch.bundle()), log);
             undo.push(vm::stop);
+            cgroups.ifPresent(owned -> owned.constrainVcpus(Path.of("/proc"), vm.vmmPid(),
+                    message -> log.warn("cgroup placement", "error", message)));
             state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
             state.save();
             storage.attachTo(vm);
@@ -115,7 +127,7 @@ public final class VmSandbox implements PodSandbox {
             if (!agent.healthy()) {
                 throw new IllegalStateException("the guest agent answered Health.Check with NOT_SERVING");
             }
-            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, state);
+            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, cgroups, state);
             sandbox.watchOom();
             agent.onClose(() -> {
                 if (!sandbox.shutDown) {
@@ -170,13 +182,21 @@ public final class VmSandbox implements PodSandbox {
         }
     }
 
-    private static String hostname(Path bundle, String fallback) {
+    /** Kata's longest hostname (kata_agent.go {@code maxHostnameLen}). */
+    static final int MAX_HOSTNAME_LENGTH = 64;
+
+    /**
+     * The CreateSandbox hostname as Kata sends it (kata_agent.go {@code startSandbox}): the sandbox spec's
+     * {@code hostname} (the pod's, from containerd's CRI), cut to {@value #MAX_HOSTNAME_LENGTH} characters; empty
+     * when the spec has none.
+     */
+    static String hostname(Path bundle) {
         try {
             JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
             String hostname = spec.path("hostname").asText("");
-            return hostname.isEmpty() ? fallback.substring(0, Math.min(12, fallback.length())) : hostname;
+            return hostname.length() > MAX_HOSTNAME_LENGTH ? hostname.substring(0, MAX_HOSTNAME_LENGTH) : hostname;
         } catch (IOException e) {
-            return fallback;
+            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
         }
     }
 
@@ -215,9 +235,12 @@ public final class VmSandbox implements PodSandbox {
                 e.addSuppressed(undo);
                 log.error("undoing a failed create left something behind", "container", request.id(), "error", String.valueOf(undo));
             }
+            state = state.withPodSetup(storage.podSetup()); // pod-scoped storage stays with the sandbox
+            state.save();
             throw e;
         }
-        state = state.withContainer(request.id(), new SandboxState.ContainerState(request.bundle(), prepared.hostSetup()));
+        state = state.withContainer(request.id(), new SandboxState.ContainerState(request.bundle(), prepared.hostSetup()))
+                .withPodSetup(storage.podSetup());
         state.save();
         SandboxCleanup.linkBundle(Path.of(request.bundle()), Path.of(state.vmDir()));
         ioFor(request.id(), "", request.stdio());
@@ -239,7 +262,7 @@ public final class VmSandbox implements PodSandbox {
         }
         List<Storage> sandboxStorages = first.plan().sandboxStorages().stream().map(ContainerStorage::toAgent).toList();
         agent.createSandbox(CreateSandboxRequest.newBuilder()
-                .setHostname(hostname(launch.bundle(), launch.sandboxId()))
+                .setHostname(hostname(launch.bundle()))
                 .addAllStorages(sandboxStorages)
                 .setSandboxId(launch.sandboxId())
                 .setSandboxPidns(false)
@@ -372,7 +395,9 @@ public final class VmSandbox implements PodSandbox {
         // runAll pops from the head: push in reverse of the order they must run
         steps.push(() -> deleteTree(Path.of(state.vmDir())));
         steps.push(storage::releaseSandbox);
+        cgroups.ifPresent(owned -> steps.push(() -> SandboxCgroups.release(owned, log)));
         steps.push(vm::stop);
+        steps.push(storage::releasePod); // the pod's volumes end with the sandbox, never with a container
         steps.push(agent::close);
         steps.push(() -> {
             try {
