@@ -6,8 +6,8 @@ import dev.podvisor.it.support.BusyboxImage;
 import dev.podvisor.it.support.CommandResult;
 import dev.podvisor.it.support.Commands;
 import dev.podvisor.it.support.Leftovers;
+import dev.podvisor.it.support.PodCgroups;
 import dev.podvisor.it.support.PrivateContainerd;
-import dev.podvisor.sandbox.cgroup.Hierarchy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,18 +76,10 @@ class PodSemanticsCtrIT {
     @BeforeEach
     void setUp() {
         before = Leftovers.take();
-        String parent = "/" + containerd.uniqueId("podvisor-it");
-        podCgroup = parent + "/pod" + containerd.uniqueId("uid");
         // kubelet creates the pod cgroup before RunPodSandbox; so does this test (and removes it afterwards)
-        for (Hierarchy h : hierarchies()) {
-            Path pod = h.dir(podCgroup);
-            sh("mkdir -p " + pod);
-            if (h.key().contains("cpuset")) {
-                copyCpuset(h.dir("/"), h.dir(parent));
-                copyCpuset(h.dir(parent), pod);
-            }
-            cleanups.add(() -> Commands.run(List.of("sh", "-c", "rmdir " + pod + " " + h.dir(parent))));
-        }
+        PodCgroups cgroups = PodCgroups.create(containerd.uniqueId("podvisor-it"), containerd.uniqueId("uid"));
+        cleanups.add(cgroups::close);
+        podCgroup = cgroups.path();
     }
 
     @AfterEach
@@ -179,7 +171,7 @@ class PodSemanticsCtrIT {
         try {
             String expected = podCgroup + "/kata_" + pod;
             for (long pid : podProcesses(pod)) {
-                assertEquals(expected, memoryCgroup(pid), "process " + pid + " " + cmdline(pid));
+                assertEquals(expected, PodCgroups.memoryCgroupOf(pid), "process " + pid + " " + cmdline(pid));
             }
         } finally {
             removeContainer(pod);
@@ -192,18 +184,14 @@ class PodSemanticsCtrIT {
         String pod = sandbox(false);
         try {
             for (long pid : podProcesses(pod)) {
-                assertEquals("/kata_overhead/" + pod, memoryCgroup(pid), "process " + pid + " " + cmdline(pid));
+                assertEquals("/kata_overhead/" + pod, PodCgroups.memoryCgroupOf(pid), "process " + pid + " " + cmdline(pid));
             }
-            for (Hierarchy h : hierarchies()) {
-                assertTrue(Files.isDirectory(h.dir(podCgroup + "/kata_" + pod)), "the sandbox cgroup for the vCPUs in " + h.key());
-            }
+            assertTrue(PodCgroups.existsEverywhere(podCgroup + "/kata_" + pod), "the sandbox cgroup for the vCPUs");
         } finally {
             removeContainer(pod);
         }
         assertSandboxCgroupsGone(pod);
-        for (Hierarchy h : hierarchies()) {
-            assertFalse(Files.exists(h.dir("/kata_overhead/" + pod)), "overhead cgroup removed in " + h.key());
-        }
+        assertTrue(PodCgroups.awaitGoneEverywhere("/kata_overhead/" + pod), "the overhead cgroup is removed");
     }
 
     @Test
@@ -349,40 +337,13 @@ class PodSemanticsCtrIT {
         }).count();
     }
 
-    /** The process's cgroup in the v1 memory hierarchy (or the v2 unified one), from {@code /proc/<pid>/cgroup}. */
-    private static String memoryCgroup(long pid) throws IOException {
-        String unified = null;
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
-            String[] f = line.split(":", 3);
-            if (List.of(f[1].split(",")).contains("memory")) {
-                return f[2];
-            }
-            if (f[0].equals("0")) {
-                unified = f[2];
-            }
-        }
-        return unified;
-    }
-
     private static String cmdline(long pid) {
         return ProcessHandle.of(pid).flatMap(p -> p.info().commandLine()).orElse("?");
     }
 
     private void assertSandboxCgroupsGone(String pod) {
-        for (Hierarchy h : hierarchies()) {
-            Path sandboxCgroup = h.dir(podCgroup + "/kata_" + pod);
-            assertTrue(awaitGone(sandboxCgroup), "the sandbox cgroup is removed: " + sandboxCgroup);
-            assertTrue(Files.isDirectory(h.dir(podCgroup)), "kubelet's pod cgroup stays: " + h.dir(podCgroup));
-        }
-    }
-
-    /** The shim removes its cgroups as it exits, after containerd returned: wait for that, bounded. */
-    private static boolean awaitGone(Path path) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (Files.exists(path) && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(Duration.ofMillis(20).toNanos()); // polling the condition against a deadline
-        }
-        return !Files.exists(path);
+        assertTrue(PodCgroups.awaitGoneEverywhere(podCgroup + "/kata_" + pod), "the sandbox cgroup is removed");
+        assertTrue(PodCgroups.existsEverywhere(podCgroup), "kubelet's pod cgroup stays");
     }
 
     private static <T> T await(Supplier<T> probe, T wanted) {
@@ -393,18 +354,6 @@ class PodSemanticsCtrIT {
             seen = probe.get();
         }
         return seen;
-    }
-
-    private static List<Hierarchy> hierarchies() {
-        try {
-            return Hierarchy.parse(Files.readString(Path.of("/proc/self/mountinfo")), Files.readString(Path.of("/proc/self/cgroup")));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static void copyCpuset(Path from, Path to) {
-        sh("cat " + from + "/cpuset.cpus > " + to + "/cpuset.cpus && cat " + from + "/cpuset.mems > " + to + "/cpuset.mems");
     }
 
     private static void sh(String script) {
