@@ -2,7 +2,7 @@
 # A private containerd 1.6 instance living entirely under one directory (see README-containerd-private.md).
 #
 #   containerd-private.sh start DIR [--runtime-config TOML] [--shim PATH] [--sandbox-image NAME]
-#                                   [--log-level LEVEL] [--cni]
+#                                   [--log-level LEVEL] [--cni] [--cni-mtu MTU] [--cni-networks N]
 #   containerd-private.sh stop  DIR [--keep]
 #   containerd-private.sh ctr   DIR CTR-ARGS...
 #   containerd-private.sh env   DIR
@@ -12,6 +12,10 @@
 #        and returns once `ctr version` answers. Idempotent: a running instance is left as it is.
 #        --cni: a CNI network for CRI pods: a private bridge (unique name) on a random free 10.x.y.0/24,
 #        host-local IPAM state under DIR, no masquerading; without it, only hostNetwork pods get created.
+#        --cni-mtu MTU: the bridge and the pods' veths get this MTU (default: the kernel's, 1500).
+#        --cni-networks N (1 or 2, implies --cni): N such networks, each its own bridge and subnet, loaded
+#        together (CRI max_conf_num = N): a pod gets eth0 (default route) and eth1 (a route to a private
+#        /24 behind the second bridge). The bridge names are listed in DIR/cni/bridges.
 # stop:  kills every task of every namespace, stops containerd, kills the shims it started (and their
 #        process trees), unmounts everything under DIR and removes DIR (--keep: keep DIR's files).
 #        Exits non-zero if anything is left.
@@ -21,7 +25,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,21p' "$0" >&2; exit 2; }
+usage() { sed -n '2,25p' "$0" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd="$1"
 dir="$2"
@@ -65,7 +69,7 @@ wait_gone() {
 
 cmd_start() {
   local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
-  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0
+  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 cni_mtu="" cni_networks=1
   while (($#)); do
     case "$1" in
       --runtime-config) [[ $# -ge 2 ]] || die "--runtime-config needs a file"; runtime_config="$2"; shift ;;
@@ -73,6 +77,9 @@ cmd_start() {
       --sandbox-image) [[ $# -ge 2 ]] || die "--sandbox-image needs a name"; sandbox_image="$2"; shift ;;
       --log-level) [[ $# -ge 2 ]] || die "--log-level needs a level"; level="$2"; shift ;;
       --cni) cni=1 ;;
+      --cni-mtu) [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || die "--cni-mtu needs a number"; cni_mtu="$2"; cni=1; shift ;;
+      --cni-networks) [[ $# -ge 2 && "$2" =~ ^[12]$ ]] || die "--cni-networks '${2:-}': must be 1 or 2"
+        cni_networks="$2"; cni=1; shift ;;
       *) die "start: unknown argument '$1'" ;;
     esac
     shift
@@ -102,7 +109,10 @@ cmd_start() {
     log "warning: shim launcher $shim missing: io.containerd.kata.v2 will not be found in $dir/opt/bin"
   fi
 
-  if ((cni)) && [[ ! -f "$dir/cni/net.d/10-podvisor.conflist" ]]; then write_cni; fi
+  if ((cni)) && [[ ! -f "$dir/cni/net.d/10-podvisor.conflist" ]]; then
+    local n
+    for ((n = 1; n <= cni_networks; n++)); do write_cni "$n" "$cni_mtu"; done
+  fi
 
   local kata_options=""
   if [[ -n "$runtime_config" ]]; then
@@ -148,6 +158,7 @@ $kata_options
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "/usr/lib/cni"
       conf_dir = "$dir/cni/net.d"
+      max_conf_num = $cni_networks
 TOML
   mv -f "$config.tmp" "$config"
 
@@ -179,39 +190,59 @@ TOML
   die "containerd did not answer on $sock within 20 s (log: $dir/containerd.log)"
 }
 
-# write_cni : DIR/cni/net.d/10-podvisor.conflist, a bridge network private to this instance.
+# write_cni N MTU : DIR/cni/net.d/N0-podvisor.conflist, a bridge network private to this instance (unique
+# bridge name, a free random 10.2xx.y.0/24, host-local state under DIR/cni/ipam, no masquerading, so no
+# iptables rule). Network 1 routes 0.0.0.0/0 through its bridge; network 2 routes one more free /24.
 write_cni() {
+  local n="$1" mtu="$2"
   [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local ]] ||
     die "--cni: /usr/lib/cni/bridge or host-local missing (apt-get install containernetworking-plugins)"
-  local hex bridge subnet="" try
+  local hex bridge subnet routed mtu_line=""
+  if [[ -n "$mtu" ]]; then mtu_line=$'\n'"      \"mtu\": $mtu,"; fi
   hex="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
   bridge="pvc$hex"                      # 11 characters: interface names max 15
-  for ((try = 0; try < 20; try++)); do
-    local candidate="10.$((200 + RANDOM % 50)).$((RANDOM % 256))"
-    if ! ip -4 route show | grep -qF "$candidate."; then subnet="$candidate.0/24"; break; fi
-  done
-  [[ -n "$subnet" ]] || die "--cni: no free 10.2xx.y.0/24 subnet found"
+  subnet="$(free_subnet)" || die "--cni: no free 10.2xx.y.0/24 subnet found"
   mkdir -p "$dir/cni/net.d" "$dir/cni/ipam"
-  printf '%s\n' "$bridge" >"$dir/cni/bridge"
-  cat >"$dir/cni/net.d/10-podvisor.conflist" <<JSON
+  printf '%s\n' "$bridge" >>"$dir/cni/bridges"
+  if ((n == 1)); then
+    printf '%s\n' "$bridge" >"$dir/cni/bridge"
+    routed="0.0.0.0/0"
+  else
+    routed="$(free_subnet)" || die "--cni: no free 10.2xx.y.0/24 subnet found"
+  fi
+  cat >"$dir/cni/net.d/${n}0-podvisor.conflist" <<JSON
 {
   "cniVersion": "0.4.0",
   "name": "podvisor-$hex",
   "plugins": [
     {
       "type": "bridge",
-      "bridge": "$bridge",
+      "bridge": "$bridge",$mtu_line
       "isGateway": true,
       "ipMasq": false,
       "ipam": {
         "type": "host-local",
         "ranges": [[{"subnet": "$subnet"}]],
+        "routes": [{"dst": "$routed"}],
         "dataDir": "$dir/cni/ipam"
       }
     }
   ]
 }
 JSON
+}
+
+# free_subnet : a random 10.2xx.y.0/24 that no route on the host and no network of this instance uses.
+free_subnet() {
+  local try candidate
+  for ((try = 0; try < 40; try++)); do
+    candidate="10.$((200 + RANDOM % 50)).$((RANDOM % 256))"
+    if ! ip -4 route show | grep -qF "$candidate." && ! cat "$dir"/cni/net.d/*.conflist 2>/dev/null | grep -qF "\"$candidate."; then
+      printf '%s.0/24\n' "$candidate"
+      return 0
+    fi
+  done
+  return 1
 }
 
 # descendants PID... : the given pids and all their descendants (from /proc/*/stat).
@@ -328,12 +359,11 @@ cmd_stop() {
     umount -R -- "$mp" 2>/dev/null || umount -l -- "$mp" 2>/dev/null || log "cannot unmount $mp"
   done < <(mounts_under)
 
-  # The --cni bridge (its veths went with the pods' network namespaces).
-  if [[ -s "$dir/cni/bridge" ]]; then
-    local bridge
-    bridge="$(cat "$dir/cni/bridge")"
+  # The --cni bridges (their veths went with the pods' network namespaces).
+  local bridge
+  for bridge in $(cat "$dir/cni/bridges" 2>/dev/null || true); do
     if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge" || log "cannot delete bridge $bridge"; fi
-  fi
+  done
 
   local left=0
   if [[ -n "$(mounts_under)" ]]; then
@@ -345,6 +375,9 @@ cmd_stop() {
   if pid="$(instance_pid)"; then
     log "containerd still running (pid $pid)"; left=1
   fi
+  for bridge in $(cat "$dir/cni/bridges" 2>/dev/null || true); do
+    if ip link show "$bridge" >/dev/null 2>&1; then log "bridge $bridge left"; left=1; fi
+  done
   ((left == 0)) || die "stop: $dir not clean"
   if ((keep)); then
     rm -f "$pidfile"

@@ -24,6 +24,15 @@ final class TestbedConfig {
      * @param dialTimeoutSeconds {@code [agent.kata] dial_timeout}
      */
     static Path write(Path dir, String clhOverrides, int dialTimeoutSeconds) {
+        return write(dir, clhOverrides, dialTimeoutSeconds, dir.resolve("state"));
+    }
+
+    /**
+     * Same, with the shim's {@code state_dir} elsewhere: CRI sandbox ids have 64 characters, and the shim's
+     * per-sandbox sockets ({@code <state_dir>/<id>/virtiofsd-kataShared.sock}) must stay within a unix socket
+     * path's 107 bytes, so CRI tests need a state dir of at most 16 characters (see {@code ShortDir}).
+     */
+    static Path write(Path dir, String clhOverrides, int dialTimeoutSeconds, Path stateDir) {
         Installed installed = Installed.get();
         Path testbed = installed.prefix().resolve("testbed");
         StringBuilder clh = new StringBuilder();
@@ -44,7 +53,7 @@ final class TestbedConfig {
         defaults.forEach((key, value) -> clh.append(key).append(" = ").append(value).append('\n'));
         String toml = "[hypervisor.clh]\n" + clh
                 + "\n[agent.kata]\ndial_timeout = " + dialTimeoutSeconds + "\n"
-                + "\n[podvisor]\nstate_dir = " + quote(dir.resolve("state"))
+                + "\n[podvisor]\nstate_dir = " + quote(stateDir)
                 + "\nshared_root = " + quote(dir.resolve("shared"))
                 + "\ndirect_volumes_root = " + quote(directVolumesRoot(dir)) + "\n";
         try {

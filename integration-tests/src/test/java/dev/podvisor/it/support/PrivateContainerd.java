@@ -89,6 +89,8 @@ public final class PrivateContainerd implements AutoCloseable {
         private String logLevel;
         private boolean checkLeftoversOnClose = true;
         private boolean cni;
+        private int cniMtu;
+        private int cniNetworks = 1;
 
         private Builder() {
         }
@@ -141,6 +143,33 @@ public final class PrivateContainerd implements AutoCloseable {
         }
 
         /**
+         * @param mtu MTU of the CNI bridge and the pods' veths (the bridge plugin's {@code mtu}); implies
+         *            {@link #cni(boolean) cni(true)}; 0: the kernel's default (1500)
+         * @return this
+         */
+        public Builder cniMtu(int mtu) {
+            this.cniMtu = mtu;
+            this.cni |= mtu > 0;
+            return this;
+        }
+
+        /**
+         * @param count 1 or 2 CNI networks, each its own bridge and subnet, loaded together ({@code max_conf_num});
+         *              with 2 a pod gets {@code eth0} (default route) and {@code eth1} (a route to a private /24
+         *              behind the second bridge). Implies {@link #cni(boolean) cni(true)}.
+         * @return this
+         * @throws IllegalArgumentException when count is not 1 or 2
+         */
+        public Builder cniNetworks(int count) {
+            if (count != 1 && count != 2) {
+                throw new IllegalArgumentException("cniNetworks " + count + ": must be 1 or 2");
+            }
+            this.cniNetworks = count;
+            this.cni = true;
+            return this;
+        }
+
+        /**
          * @param check whether {@link #close()} asserts that nothing of this instance is left (default true)
          * @return this
          */
@@ -178,7 +207,10 @@ public final class PrivateContainerd implements AutoCloseable {
                 cmd.addAll(List.of("--log-level", logLevel));
             }
             if (cni) {
-                cmd.add("--cni");
+                cmd.addAll(List.of("--cni", "--cni-networks", Integer.toString(cniNetworks)));
+            }
+            if (cniMtu > 0) {
+                cmd.addAll(List.of("--cni-mtu", Integer.toString(cniMtu)));
             }
             CommandResult r = Commands.run(cmd);
             PrivateContainerd c = new PrivateContainerd(dir, checkLeftoversOnClose, before);
@@ -203,6 +235,65 @@ public final class PrivateContainerd implements AutoCloseable {
     /** @return the gRPC socket, for {@code ctr --address} or a client */
     public Path address() {
         return dir.resolve("containerd.sock");
+    }
+
+    /**
+     * Starts an instance for CRI tests: runtimes {@code runc} and {@code kata} (the installed shim with
+     * {@code runtimeConfig}), one private CNI bridge network ({@link Builder#cni}), the sandbox image and
+     * {@link BusyboxImage#NAME} imported into the {@code k8s.io} namespace.
+     *
+     * @param runtimeConfig the kata runtime's configuration.toml (e.g. {@link Installed#testbedConfiguration()})
+     * @return the running instance; connect with {@code CriClient.connect(c.address())}
+     * @throws IllegalStateException when it does not start
+     */
+    public static PrivateContainerd startCri(Path runtimeConfig) {
+        return startCri(builder().runtimeConfig(runtimeConfig).cni(true));
+    }
+
+    /**
+     * Starts an instance from a builder (shim defaulted to the installed one), then imports the busybox and
+     * sandbox images into {@code k8s.io}.
+     *
+     * @param options the builder, e.g. {@code builder().runtimeConfig(toml).cniMtu(1400)}
+     * @return the running instance
+     * @throws IllegalStateException when it does not start
+     */
+    public static PrivateContainerd startCri(Builder options) {
+        if (options.runtimeConfig != null && options.shim == null) {
+            options.shim(Installed.get().shimLauncher());
+        }
+        PrivateContainerd c = options.start();
+        try {
+            BusyboxImage.importInto(c, CRI_NAMESPACE);
+        } catch (RuntimeException | AssertionError e) {
+            c.closeQuietly(e);
+            throw e;
+        }
+        return c;
+    }
+
+    /** The containerd namespace of CRI: images for pods must be imported there. */
+    public static final String CRI_NAMESPACE = "k8s.io";
+
+    /**
+     * @return the CNI bridges of this instance ({@link Builder#cni}), first network first; empty without CNI.
+     *         They are deleted by {@link #close()}.
+     */
+    public List<String> cniBridges() {
+        try {
+            Path list = dir.resolve("cni/bridges");
+            return Files.exists(list) ? Files.readAllLines(list).stream().filter(l -> !l.isBlank()).toList() : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void closeQuietly(Throwable cause) {
+        try {
+            close();
+        } catch (RuntimeException | AssertionError suppressed) {
+            cause.addSuppressed(suppressed);
+        }
     }
 
     /** @return containerd's log file */
