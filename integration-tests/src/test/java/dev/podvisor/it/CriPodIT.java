@@ -10,8 +10,6 @@ import dev.podvisor.it.cri.Volume;
 import dev.podvisor.it.cri.VolumeMount;
 import dev.podvisor.it.cri.api.Cri;
 import dev.podvisor.it.support.Leftovers;
-import dev.podvisor.it.support.PrivateContainerd;
-import dev.podvisor.it.support.ShortDir;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,8 +40,7 @@ class CriPodIT {
 
     @TempDir
     static Path classDir;
-    static ShortDir stateDir;
-    static PrivateContainerd containerd;
+    static CriNode node;
     static CriClient cri;
 
     @TempDir
@@ -55,25 +51,14 @@ class CriPodIT {
 
     @BeforeAll
     static void startContainerd() {
-        stateDir = ShortDir.create("pv");
-        containerd = PrivateContainerd.startCri(TestbedConfig.write(classDir.resolve("config"), "", 30, stateDir.path()));
-        cri = CriClient.connect(containerd.address());
+        node = CriNode.start(classDir.resolve("config"), "pv");
+        cri = node.cri();
     }
 
     @AfterAll
     static void stopContainerd() {
-        try {
-            if (cri != null) {
-                cri.close();
-            }
-        } finally {
-            try {
-                if (containerd != null) {
-                    containerd.close();
-                }
-            } finally {
-                stateDir.close();
-            }
+        if (node != null) {
+            node.close();
         }
     }
 
@@ -87,28 +72,7 @@ class CriPodIT {
     @AfterEach
     void nothingLeftBehind() {
         kubelet.close();
-        awaitExitOfNewProcesses();
-        Leftovers.assertNothingNewSince(before, markers);
-        assertEquals(0, cri.runtime().listPodSandbox(Cri.ListPodSandboxRequest.getDefaultInstance()).getItemsCount(),
-                "no sandbox left in containerd");
-        assertEquals(0, cri.runtime().listContainers(Cri.ListContainersRequest.getDefaultInstance()).getContainersCount(),
-                "no container left in containerd");
-    }
-
-    /** containerd answers RemovePodSandbox before the shim has exited: wait, bounded, for the pod's processes. */
-    private void awaitExitOfNewProcesses() {
-        for (Leftovers.ProcessEntry p : Leftovers.take().processes()) {
-            String text = p.cmdline() + " " + p.ttrpcAddress();
-            if (!before.processes().contains(p) && markers.stream().anyMatch(text::contains)) {
-                ProcessHandle.of(p.pid()).ifPresent(h -> {
-                    try {
-                        h.onExit().get(15, TimeUnit.SECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the leftover check
-                    }
-                });
-            }
-        }
+        node.assertNothingLeftSince(before, markers);
     }
 
     private static PodSpec podWithVolumes(String handler) {

@@ -7,6 +7,7 @@ import dev.podvisor.it.support.CommandResult;
 import dev.podvisor.it.support.Commands;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PodCgroups;
+import dev.podvisor.it.support.Poll;
 import dev.podvisor.it.support.PrivateContainerd;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -21,8 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -157,7 +156,7 @@ class PodSemanticsCtrIT {
                     criContainer(pod), IMAGE, app, "sh", "-c", LOOP).requireSuccess();
             assertEquals("first", exec(app, "cat /secret/token"));
             atomicWrite(secret, "..2026_12_01_00_01_00.2", "second");
-            assertEquals("second", await(() -> exec(app, "cat /secret/token"), "second"),
+            assertEquals("second", Poll.until(() -> exec(app, "cat /secret/token"), "second", Duration.ofSeconds(30)),
                     "the new timestamped directory behind the swapped ..data link");
             removeContainer(app);
         } finally {
@@ -263,8 +262,8 @@ class PodSemanticsCtrIT {
 
     private void removeContainer(String id) {
         ctr("task", "kill", "-s", "SIGKILL", id);
-        await(() -> ctr("task", "delete", id).exitCode() == 0 || ctr("task", "ls").stdout().lines()
-                .noneMatch(l -> l.startsWith(id + " ")) ? "gone" : "running", "gone");
+        Poll.until(() -> ctr("task", "delete", id).exitCode() == 0 || ctr("task", "ls").stdout().lines()
+                .noneMatch(l -> l.startsWith(id + " ")) ? "gone" : "running", "gone", Duration.ofSeconds(30));
         ctr("container", "rm", id);
     }
 
@@ -346,15 +345,6 @@ class PodSemanticsCtrIT {
         assertTrue(PodCgroups.existsEverywhere(podCgroup), "kubelet's pod cgroup stays");
     }
 
-    private static <T> T await(Supplier<T> probe, T wanted) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        T seen = probe.get();
-        while (!seen.equals(wanted) && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(Duration.ofMillis(50).toNanos()); // polling the condition against a deadline
-            seen = probe.get();
-        }
-        return seen;
-    }
 
     private static void sh(String script) {
         Commands.run(List.of("sh", "-c", script)).requireSuccess();
