@@ -194,6 +194,30 @@ class PodSemanticsCtrIT {
     }
 
     @Test
+    void whenTheShimDiesDeleteRemovesTheCgroupsItMade() throws IOException {
+        String pod = sandbox(true);
+        List<Long> processes = podProcesses(pod);
+        try {
+            assertTrue(PodCgroups.existsEverywhere(podCgroup + "/kata_" + pod));
+            // containerd sees its shim die and runs `containerd-shim-kata-v2 delete`, which undoes from the state
+            ProcessHandle.of(processes.getFirst()).orElseThrow().destroyForcibly();
+            assertSandboxCgroupsGone(pod);
+            for (long pid : processes) {
+                assertTrue(ProcessHandle.of(pid).map(h -> {
+                    try {
+                        h.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS);
+                        return true;
+                    } catch (Exception stillRunning) {
+                        return false;
+                    }
+                }).orElse(true), "process " + pid + " ended");
+            }
+        } finally {
+            removeContainer(pod);
+        }
+    }
+
+    @Test
     void tenPodsInARowOneShimAndOneVmEachAndNothingLeft() throws IOException {
         for (int i = 0; i < 10; i++) {
             String pod = sandbox(true);

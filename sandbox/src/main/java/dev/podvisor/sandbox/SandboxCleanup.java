@@ -94,7 +94,6 @@ public final class SandboxCleanup {
             undo(executor, entry.getKey(), entry.getValue().hostSetup(), log);
         }
         undoPod(executor, sandbox.podSetup(), log);
-        SandboxCgroups.removeRecorded(sandbox.cgroups(), log);
         SandboxShares shares = new SandboxShares(Path.of(sandbox.shareRoot()).getParent(), sandbox.sandboxId(),
                 new HostMountOperations());
         try {
@@ -103,6 +102,7 @@ public final class SandboxCleanup {
             log.warn("removing the shares failed", "error", e.getMessage());
         }
         VmSandbox.deleteTree(Path.of(sandbox.vmDir()));
+        SandboxCgroups.removeRecorded(sandbox.cgroups(), log); // last: the slowest step, and nothing depends on it
     }
 
     private static void undoContainer(SandboxState sandbox, String containerId, LogfmtLog log) {

@@ -160,12 +160,33 @@ public final class Cgroups {
 
     /**
      * Removes cgroup directories, in the order given (deepest first), each waited for up to {@code patience}
-     * while it is busy; a directory already gone is fine. What {@code delete} calls with the persisted list,
-     * reversed.
+     * while it is busy; a directory already gone is fine.
      */
     public static void remove(List<String> dirsDeepestFirst, CgroupFiles files, Duration patience, Consumer<String> warn) {
+        remove(dirsDeepestFirst, files, patience, false, warn);
+    }
+
+    /**
+     * What {@code delete} calls with the persisted list, reversed, when the shim died: every process still in one
+     * of these cgroups was started for this sandbox (the VM's), so it is killed (SIGKILL) before the directory is
+     * removed; then as {@link #remove(List, CgroupFiles, Duration, Consumer)}.
+     */
+    public static void removeKillingStragglers(List<String> dirsDeepestFirst, CgroupFiles files, Duration patience,
+                                               Consumer<String> warn) {
+        remove(dirsDeepestFirst, files, patience, true, warn);
+    }
+
+    private static void remove(List<String> dirsDeepestFirst, CgroupFiles files, Duration patience, boolean kill,
+                               Consumer<String> warn) {
         for (String dir : dirsDeepestFirst) {
             Path path = Path.of(dir);
+            if (kill) {
+                for (String pid : files.read(path.resolve("cgroup.procs")).orElse("").split("\\s+")) {
+                    if (!pid.isEmpty() && !pid.equals(Long.toString(ProcessHandle.current().pid()))) {
+                        ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                }
+            }
             long deadline = System.nanoTime() + patience.toNanos();
             while (true) {
                 if (files.rmdir(path) || !Files.exists(path)) {

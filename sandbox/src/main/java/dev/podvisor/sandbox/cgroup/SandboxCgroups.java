@@ -58,13 +58,20 @@ public final class SandboxCgroups {
                 message -> log.warn("cgroup cleanup", "error", message));
     }
 
-    /** Removes persisted cgroup directories (creation order) after the daemon is gone ({@code delete}). */
+    /**
+     * Removes persisted cgroup directories (creation order) after the daemon is gone ({@code delete}): what is
+     * still in them belonged to the sandbox and is killed; each directory is waited for at most
+     * {@value #DELETE_PATIENCE_MILLIS} ms (containerd gives {@code delete} 5 s in all).
+     */
     public static void removeRecorded(List<String> createdInOrder, LogfmtLog log) {
         List<String> deepestFirst = new java.util.ArrayList<>(createdInOrder);
         java.util.Collections.reverse(deepestFirst);
-        Cgroups.remove(deepestFirst, CgroupFiles.LIVE, Cgroups.RMDIR_PATIENCE,
+        Cgroups.removeKillingStragglers(deepestFirst, CgroupFiles.LIVE, java.time.Duration.ofMillis(DELETE_PATIENCE_MILLIS),
                 message -> log.warn("cgroup cleanup", "error", message));
     }
+
+    /** How long {@code delete} waits for one cgroup to empty. */
+    static final long DELETE_PATIENCE_MILLIS = 500;
 
     /** {@code linux.cgroupsPath} of the bundle's spec, empty when absent. */
     static String cgroupsPath(Path bundle) {
