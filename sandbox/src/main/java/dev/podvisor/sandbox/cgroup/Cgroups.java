@@ -70,6 +70,7 @@ public final class Cgroups {
             for (Hierarchy h : hierarchies) {
                 cgroups.createAll(h, sandbox);
                 if (!sandboxCgroupOnly) {
+                    cgroups.adoptShared(h.dir(CgroupsPath.OVERHEAD_PARENT));
                     cgroups.createAll(h, shim);
                 }
                 files.write(h.dir(shim).resolve("cgroup.procs"), Long.toString(shimPid));
@@ -160,7 +161,8 @@ public final class Cgroups {
 
     /**
      * Removes cgroup directories, in the order given (deepest first), each waited for up to {@code patience}
-     * while it is busy; a directory already gone is fine.
+     * while processes leave it; a directory already gone is fine, one with child cgroups (a parent shared with
+     * another sandbox) is left at once.
      */
     public static void remove(List<String> dirsDeepestFirst, CgroupFiles files, Duration patience, Consumer<String> warn) {
         remove(dirsDeepestFirst, files, patience, false, warn);
@@ -180,6 +182,9 @@ public final class Cgroups {
                                Consumer<String> warn) {
         for (String dir : dirsDeepestFirst) {
             Path path = Path.of(dir);
+            if (hasChildCgroup(path)) {
+                continue; // a shared parent another sandbox still uses: it removes it when it ends
+            }
             if (kill) {
                 for (String pid : files.read(path.resolve("cgroup.procs")).orElse("").split("\\s+")) {
                     if (!pid.isEmpty() && !pid.equals(Long.toString(ProcessHandle.current().pid()))) {
@@ -221,6 +226,24 @@ public final class Cgroups {
                     inherit(parent, dir, "cpuset.mems");
                 }
             }
+        }
+    }
+
+    /**
+     * Records {@code /kata_overhead} (shared by every sandbox) even when another sandbox made it, so whichever
+     * sandbox ends last removes it: {@link #remove} leaves a directory that still has children at once.
+     */
+    private synchronized void adoptShared(Path dir) {
+        if (!created.contains(dir) && Files.isDirectory(dir)) {
+            created.add(dir);
+        }
+    }
+
+    private static boolean hasChildCgroup(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.anyMatch(Files::isDirectory);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -165,6 +165,24 @@ class CgroupsTest {
     }
 
     @Test
+    void theSharedOverheadParentGoesWithTheLastSandboxWhateverTheOrder() throws IOException {
+        FakeFiles files = new FakeFiles();
+        List<Hierarchy> hs = v1();
+        Cgroups first = Cgroups.place(CgroupsPath.parse("/kubepods/pod1/sb1"), "sb1", false, pid(), hs, files);
+        Cgroups second = Cgroups.place(CgroupsPath.parse("/kubepods/pod2/sb2"), "sb2", false, pid(), hs, files);
+        long start = System.nanoTime();
+        first.release(pid(), Duration.ofSeconds(5), m -> fail(m));
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos(), "a parent still in use is not waited for");
+        assertTrue(Files.isDirectory(root.resolve("memory/kata_overhead/sb2")));
+        assertFalse(Files.exists(root.resolve("memory/kata_overhead/sb1")));
+        files.write(root.resolve("memory/kata_overhead/sb2/cgroup.procs"), "");
+        second.release(pid(), Duration.ofSeconds(1), m -> fail(m));
+        for (String c : List.of("cpu", "memory", "cpuset")) {
+            assertFalse(Files.exists(root.resolve(c + "/kata_overhead")), "the last sandbox removes it in " + c);
+        }
+    }
+
+    @Test
     void v2SystemdPathIsPlacedInTheUnifiedHierarchy() throws IOException {
         FakeFiles files = new FakeFiles();
         Cgroups cg = Cgroups.place(CgroupsPath.parse("kubepods-pod1.slice:cri-containerd:sb1"), "sb1", true, pid(), v2(), files);
