@@ -84,11 +84,7 @@ public final class SandboxCleanup {
     private static void tearDownSandbox(SandboxState sandbox, LogfmtLog log) {
         List<Long> pids = new ArrayList<>(sandbox.virtiofsdPids());
         pids.addFirst(sandbox.vmmPid());
-        for (long pid : pids) {
-            if (pid > 0) {
-                ProcessHandle.of(pid).ifPresent(handle -> stop(handle, log));
-            }
-        }
+        stopAll(pids.stream().filter(pid -> pid > 0).map(ProcessHandle::of).flatMap(java.util.Optional::stream).toList(), log);
         PlanExecutor executor = executor(sandbox);
         for (var entry : sandbox.containers().entrySet()) {
             undo(executor, entry.getKey(), entry.getValue().hostSetup(), log);
@@ -151,6 +147,23 @@ public final class SandboxCleanup {
             executor.undoPod(record);
         } catch (IOException | RuntimeException e) {
             log.warn("undoing the pod's storage failed", "error", e.getMessage());
+        }
+    }
+
+    /**
+     * SIGTERM to all at once, one 2 s wait for all, then SIGKILL to the rest: containerd gives {@code delete} 5 s in
+     * all, so the VM's processes are not waited for one after the other.
+     */
+    private static void stopAll(List<ProcessHandle> handles, LogfmtLog log) {
+        handles.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        for (ProcessHandle handle : handles) {
+            try {
+                handle.onExit().get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (Exception timeout) {
+                handle.destroyForcibly();
+                log.warn("process did not stop on SIGTERM; killed", "pid", handle.pid());
+            }
         }
     }
 
