@@ -99,11 +99,15 @@ public final class PodCgroups implements AutoCloseable {
         return hierarchies().stream().allMatch(h -> Files.isDirectory(h.dir(path)));
     }
 
-    /** Removes the pod cgroup and its parent (what Podvisor made below them must be gone already). */
+    /**
+     * Removes the pod cgroup and its parent; after a failed test also whatever is left below them (all of it
+     * this test's: the parent's name is unique).
+     */
     @Override
     public void close() {
         for (Hierarchy h : hierarchies()) {
-            Commands.run(List.of("sh", "-c", "rmdir " + h.dir(pod) + " " + h.dir(parent)));
+            Commands.run(List.of("sh", "-c", "find " + h.dir(pod) + " -mindepth 1 -depth -type d -exec rmdir {} \\; ; rmdir "
+                    + h.dir(pod) + " " + h.dir(parent)));
         }
     }
 
