@@ -1,22 +1,25 @@
 package dev.podvisor.it;
 
 import dev.podvisor.it.cri.CriClient;
-import dev.podvisor.it.cri.api.Cri;
-import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
 import dev.podvisor.it.support.ShortDir;
 
 import java.nio.file.Path;
-import java.util.Collection;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.util.List;
 
 /**
- * A node for CRI tests: a private containerd with its CRI plugin and the kata runtime on the testbed
- * ({@link TestbedConfig}, with a short state directory: CRI sandbox ids have 64 characters), and a CRI client.
- * A test class starts one in {@code @BeforeAll} and closes it in {@code @AfterAll}; {@link #assertNothingLeftSince}
- * is the after-each check.
+ * A node for CRI tests: a private containerd ({@link PrivateContainerd#startCri}) whose kata runtime uses a
+ * testbed configuration written for this node (the shim's state dir short enough for CRI's 64-character ids,
+ * see {@link TestbedConfig#write(Path, String, int, Path)}), and a {@link CriClient} connected to it.
+ * {@link #close()} closes the client, stops containerd (with its leftover check) and removes the state dir,
+ * in that order, whatever fails.
+ *
+ * <pre>{@code
+ * try (CriNode node = CriNode.start(tempDir, PrivateContainerd.builder().cni(true));
+ *      Kubelet kubelet = Kubelet.create(node.cri(), tempDir.resolve("kubelet"))) {
+ *     Pod pod = kubelet.run(PodSpec.named("web").withContainer(Container.busybox("app", "sleep", "3600")));
+ * }
+ * }</pre>
  */
 final class CriNode implements AutoCloseable {
 
@@ -31,57 +34,38 @@ final class CriNode implements AutoCloseable {
     }
 
     /**
-     * Starts containerd with the configuration written into {@code configDir}.
-     *
-     * @param stateStem the short state directory's name stem
+     * @param work    a private directory for the configuration ({@code work/config})
+     * @param options containerd options (CNI, MTU, networks...); its runtime config is set here
+     * @return the running node
      */
-    static CriNode start(Path configDir, String stateStem) {
-        ShortDir state = ShortDir.create(stateStem);
+    static CriNode start(Path work, PrivateContainerd.Builder options) {
+        ShortDir state = ShortDir.create("pv");
         try {
-            PrivateContainerd containerd = PrivateContainerd.startCri(TestbedConfig.write(configDir, "", 30, state.path()));
-            return new CriNode(state, containerd, CriClient.connect(containerd.address()));
-        } catch (RuntimeException e) {
+            PrivateContainerd c = PrivateContainerd.startCri(
+                    options.runtimeConfig(TestbedConfig.write(work.resolve("config"), "", 30, state.path())));
+            return new CriNode(state, c, CriClient.connect(c.address()));
+        } catch (RuntimeException | Error e) {
             state.close();
             throw e;
         }
-    }
-
-    /** The shim's state directory ({@code <state>/<sandbox id>} is a VM's directory). */
-    Path stateDir() {
-        return stateDir.path();
     }
 
     PrivateContainerd containerd() {
         return containerd;
     }
 
+    /** The shim's state directory: {@code <state dir>/<sandbox id>} is a VM's directory. */
+    Path stateDir() {
+        return stateDir.path();
+    }
+
     CriClient cri() {
         return cri;
     }
 
-    /**
-     * Waits, bounded, for the new processes naming a marker to exit (containerd answers RemovePodSandbox before
-     * the shim has exited), then asserts that nothing naming a marker is left and containerd has no sandbox and
-     * no container.
-     */
-    void assertNothingLeftSince(Leftovers.Snapshot before, Collection<String> markers) {
-        for (Leftovers.ProcessEntry p : Leftovers.take().processes()) {
-            String text = p.cmdline() + " " + p.ttrpcAddress();
-            if (!before.processes().contains(p) && markers.stream().anyMatch(text::contains)) {
-                ProcessHandle.of(p.pid()).ifPresent(h -> {
-                    try {
-                        h.onExit().get(15, TimeUnit.SECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the leftover check
-                    }
-                });
-            }
-        }
-        Leftovers.assertNothingNewSince(before, markers);
-        assertEquals(0, cri.runtime().listPodSandbox(Cri.ListPodSandboxRequest.getDefaultInstance()).getItemsCount(),
-                "no sandbox left in containerd");
-        assertEquals(0, cri.runtime().listContainers(Cri.ListContainersRequest.getDefaultInstance()).getContainersCount(),
-                "no container left in containerd");
+    /** @return strings anything left by this node would name: the state dir and containerd's dir */
+    List<String> markers() {
+        return List.of(stateDir.path().toString(), containerd.dir().toString());
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.podvisor.it.cri.Volume;
 import dev.podvisor.it.cri.VolumeMount;
 import dev.podvisor.it.cri.api.Cri;
 import dev.podvisor.it.support.Leftovers;
+import dev.podvisor.it.support.PrivateContainerd;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,13 +51,13 @@ class CriPodIT {
     final List<String> markers = new ArrayList<>();
 
     @BeforeAll
-    static void startContainerd() {
-        node = CriNode.start(classDir.resolve("config"), "pv");
+    static void startNode() {
+        node = CriNode.start(classDir, PrivateContainerd.builder().cni(true));
         cri = node.cri();
     }
 
     @AfterAll
-    static void stopContainerd() {
+    static void stopNode() {
         if (node != null) {
             node.close();
         }
@@ -67,12 +68,18 @@ class CriPodIT {
         before = Leftovers.take();
         kubelet = Kubelet.create(cri, kubeletRoot);
         markers.add(kubeletRoot.toString());
+        markers.addAll(node.markers());
     }
 
     @AfterEach
     void nothingLeftBehind() {
         kubelet.close();
-        node.assertNothingLeftSince(before, markers);
+        Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(15));
+        Leftovers.assertNothingNewSince(before, markers);
+        assertEquals(0, cri.runtime().listPodSandbox(Cri.ListPodSandboxRequest.getDefaultInstance()).getItemsCount(),
+                "no sandbox left in containerd");
+        assertEquals(0, cri.runtime().listContainers(Cri.ListContainersRequest.getDefaultInstance()).getContainersCount(),
+                "no container left in containerd");
     }
 
     private static PodSpec podWithVolumes(String handler) {

@@ -9,6 +9,7 @@ import dev.podvisor.it.cri.Pod;
 import dev.podvisor.it.cri.PodSpec;
 import dev.podvisor.it.cri.Volume;
 import dev.podvisor.it.cri.VolumeMount;
+import dev.podvisor.it.cri.api.Cri;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PodCgroups;
 import dev.podvisor.it.support.Poll;
@@ -60,7 +61,7 @@ class PodSemanticsIT {
 
     @BeforeAll
     static void startContainerd() {
-        node = CriNode.start(classDir.resolve("config"), "ps");
+        node = CriNode.start(classDir, PrivateContainerd.builder().cni(true));
         containerd = node.containerd();
         cri = node.cri();
     }
@@ -77,6 +78,7 @@ class PodSemanticsIT {
         before = Leftovers.take();
         kubelet = Kubelet.create(cri, kubeletRoot);
         markers.add(kubeletRoot.toString());
+        markers.addAll(node.markers());
         // kubelet makes the pod cgroup before RunPodSandbox and passes it as cgroup_parent
         podCgroups = PodCgroups.create(containerd.uniqueId("podvisor-it"), containerd.uniqueId("uid"));
     }
@@ -85,7 +87,10 @@ class PodSemanticsIT {
     void nothingLeftBehind() {
         try {
             kubelet.close();
-            node.assertNothingLeftSince(before, markers);
+            Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(15));
+            Leftovers.assertNothingNewSince(before, markers);
+            assertEquals(0, cri.runtime().listPodSandbox(Cri.ListPodSandboxRequest.getDefaultInstance()).getItemsCount(),
+                    "no sandbox left in containerd");
         } finally {
             podCgroups.close();
         }

@@ -99,6 +99,33 @@ public final class Leftovers {
     }
 
     /**
+     * Waits, at most {@code timeout} per process, for every process of interest that is new since {@code before}
+     * and names a marker (in its argv or TTRPC_ADDRESS) to exit. containerd answers a task delete or
+     * RemovePodSandbox before the shim daemon and what it started have exited; call this before
+     * {@link #assertNothingNewSince}, which then reports whatever still runs.
+     *
+     * @param before  an earlier snapshot
+     * @param markers strings identifying this test's processes (ids, temp dirs)
+     * @param timeout how long to wait for each one
+     */
+    public static void awaitExitOfNew(Snapshot before, Collection<String> markers, java.time.Duration timeout) {
+        for (ProcessEntry p : processes()) {
+            String text = p.cmdline() + " " + p.ttrpcAddress();
+            if (!before.processes().contains(p) && p.pid() != ProcessHandle.current().pid() && names(text, markers)) {
+                ProcessHandle.of(p.pid()).ifPresent(h -> {
+                    try {
+                        h.onExit().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException stillRunning) {
+                        // reported by the leftover check that follows
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+        }
+    }
+
+    /**
      * Everything new since {@code before}, as one line per item, limited to items naming a marker.
      *
      * @param before  an earlier snapshot
