@@ -54,6 +54,11 @@ final class CriNode implements AutoCloseable {
         return containerd;
     }
 
+    /** The shim's state directory: {@code <state dir>/<sandbox id>} is a VM's directory. */
+    Path stateDir() {
+        return stateDir.path();
+    }
+
     CriClient cri() {
         return cri;
     }

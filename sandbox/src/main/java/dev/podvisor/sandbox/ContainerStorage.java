@@ -383,6 +383,28 @@ final class ContainerStorage {
         executor.undo(record);
     }
 
+    /**
+     * What the sandbox holds for the pod's volumes (pod-scoped shares and disks, {@code StorageScope.POD}) as JSON,
+     * to persist with the sandbox state; null before any.
+     */
+    JsonNode podSetup() {
+        if (executor == null) {
+            return null;
+        }
+        ExecutionRecord pod = executor.podRecord(sandboxId);
+        return pod.steps().isEmpty() ? null : JSON.valueToTree(pod);
+    }
+
+    /**
+     * Releases the pod-scoped shares and disks: the sandbox is ending, after its containers were released and
+     * DestroySandbox unmounted everything in the guest, and while the VM still runs (a disk is detached from it).
+     */
+    void releasePod() {
+        if (executor != null) {
+            executor.undoPod(executor.podRecord(sandboxId));
+        }
+    }
+
     /** Unmounts and removes the sandbox's share directories (after every container was released). */
     void releaseSandbox() {
         for (String device : extraDevices) {

@@ -2,6 +2,7 @@ package dev.podvisor.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.podvisor.hypervisor.ChildRegistry;
+import dev.podvisor.sandbox.cgroup.SandboxCgroups;
 import dev.podvisor.sandbox.log.LogfmtLog;
 import dev.podvisor.sandbox.network.TcFilterNetwork;
 import dev.podvisor.storage.exec.AttachedDisk;
@@ -29,7 +30,8 @@ import java.util.Optional;
  * What {@code containerd-shim-kata-v2 delete} undoes when the daemon may be gone (containerd calls it after
  * every task delete and whenever it lost a shim). It reads the sandbox state the daemon persisted and:
  * for the sandbox (or single) container, stops the daemon and the VM's processes, removes the taps and tc
- * wiring it made in the pod netns, undoes every container's host setup, removes the shares and the state; for another container of a pod, undoes only that
+ * wiring it made in the pod netns, undoes every container's host setup and the pod's (pod-scoped shares and
+ * disks), removes the cgroups it created, the shares and the state; for another container of a pod, undoes only that
  * container's host setup, and only when the daemon is gone. In every case the bundle's {@code rootfs} is
  * unmounted if it is still a mount point. Idempotent: a second call finds nothing to do.
  */
@@ -116,6 +118,7 @@ public final class SandboxCleanup {
         for (var entry : sandbox.containers().entrySet()) {
             undo(executor, entry.getKey(), entry.getValue().hostSetup(), log);
         }
+        undoPod(executor, sandbox.podSetup(), log);
         SandboxShares shares = new SandboxShares(Path.of(sandbox.shareRoot()).getParent(), sandbox.sandboxId(),
                 new HostMountOperations());
         try {
@@ -129,6 +132,7 @@ public final class SandboxCleanup {
             log.warn("mounts under the share tree could not be removed", "mounts", String.join(",", stuck));
         }
         VmSandbox.deleteTree(Path.of(sandbox.vmDir()));
+        SandboxCgroups.removeRecorded(sandbox.cgroups(), log); // last: the slowest step, and nothing depends on it
     }
 
     /**
@@ -180,6 +184,20 @@ public final class SandboxCleanup {
             executor.undo(record);
         } catch (IOException | RuntimeException e) {
             log.warn("undoing host setup failed", "container", containerId, "error", e.getMessage());
+        }
+    }
+
+    /** Releases the pod-scoped shares and disks the sandbox held (its executor's pod record). */
+    private static void undoPod(PlanExecutor executor, JsonNode podSetup, LogfmtLog log) {
+        if (podSetup == null || podSetup.isNull()) {
+            return;
+        }
+        try {
+            ExecutionRecord record = ContainerStorage.JSON.treeToValue(podSetup, ExecutionRecord.class);
+            executor.restore(record);
+            executor.undoPod(record);
+        } catch (IOException | RuntimeException e) {
+            log.warn("undoing the pod's storage failed", "error", e.getMessage());
         }
     }
 

@@ -29,12 +29,17 @@ import java.util.Optional;
  * @param virtiofsdPids  the virtiofsd processes
  * @param containers     per container id: its bundle and what its storage set up on the host (the executed
  *                       plan as JSON, undone by {@link SandboxCleanup})
+ * @param podSetup       what the sandbox holds for the pod's volumes (pod-scoped shares and disks, the executor's
+ *                       pod record as JSON), released when the sandbox ends; null when none
+ * @param cgroups        the cgroups Podvisor created for this sandbox (absolute paths, removed at teardown and by
+ *                       {@code delete}), empty when none
  * @param network        what Podvisor created in the pod netns (tap, qdiscs, filters), undone on teardown and by
  *                       {@link SandboxCleanup}; null when the pod has no network
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SandboxState(String sandboxId, String vmDir, String shareRoot, long vmmPid, List<Long> virtiofsdPids,
-                           Map<String, ContainerState> containers, HostNetwork network) {
+                           Map<String, ContainerState> containers, JsonNode podSetup, List<String> cgroups,
+                           HostNetwork network) {
 
     /**
      * @param bundle     the container's bundle
@@ -48,12 +53,18 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
     public SandboxState {
         virtiofsdPids = List.copyOf(virtiofsdPids);
         containers = Map.copyOf(containers);
+        cgroups = cgroups == null ? List.of() : List.copyOf(cgroups);
     }
 
-    /** A state without network wiring. */
+    /** A fresh state: no process, container, pod setup or cgroup yet. */
+    public static SandboxState initial(String sandboxId, String vmDir, String shareRoot) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, 0, List.of(), Map.of(), null, List.of(), null);
+    }
+
+    /** A state without pod setup, cgroups or network wiring. */
     public SandboxState(String sandboxId, String vmDir, String shareRoot, long vmmPid, List<Long> virtiofsdPids,
                         Map<String, ContainerState> containers) {
-        this(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, null);
+        this(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, null, List.of(), null);
     }
 
     static final String FILE = "sandbox.json";
@@ -62,22 +73,30 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
     public SandboxState withContainer(String id, ContainerState container) {
         Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
         copy.put(id, container);
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, network);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, podSetup, cgroups, network);
     }
 
     public SandboxState withoutContainer(String id) {
         Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
         copy.remove(id);
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, network);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, copy, podSetup, cgroups, network);
     }
 
     public SandboxState withProcesses(long vmm, List<Long> virtiofsd) {
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmm, virtiofsd, containers, network);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmm, virtiofsd, containers, podSetup, cgroups, network);
+    }
+
+    public SandboxState withPodSetup(JsonNode setup) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, setup, cgroups, network);
+    }
+
+    public SandboxState withCgroups(List<String> created) {
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, podSetup, created, network);
     }
 
     /** This state with the pod netns wiring {@code wired} (null: none). */
     public SandboxState withNetwork(HostNetwork wired) {
-        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, wired);
+        return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, podSetup, cgroups, wired);
     }
 
     /** Writes the state into {@code vmDir/sandbox.json} atomically. */

@@ -18,6 +18,8 @@ import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.hypervisor.ChildRegistry;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
+import dev.podvisor.sandbox.cgroup.Cgroups;
+import dev.podvisor.sandbox.cgroup.SandboxCgroups;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
@@ -72,6 +74,7 @@ public final class VmSandbox implements PodSandbox {
     private final VirtualMachine vm;
     private final AgentClient agent;
     private final ContainerStorage storage;
+    private final Optional<Cgroups> cgroups;
     private final Map<String, ProcessIo> io = new ConcurrentHashMap<>();
     private volatile SandboxState state;
     private volatile boolean shutDown;
@@ -80,7 +83,7 @@ public final class VmSandbox implements PodSandbox {
     private final PodNetwork network;
 
     private VmSandbox(SandboxLaunch launch, PodvisorConfig config, VirtualMachine vm, AgentClient agent,
-                      ContainerStorage storage, SandboxState state, PodNetwork network) {
+                      ContainerStorage storage, Optional<Cgroups> cgroups, SandboxState state, PodNetwork network) {
         this.launch = launch;
         this.network = network;
         this.config = config;
@@ -88,6 +91,7 @@ public final class VmSandbox implements PodSandbox {
         this.vm = vm;
         this.agent = agent;
         this.storage = storage;
+        this.cgroups = cgroups;
         this.state = state;
     }
 
@@ -116,8 +120,14 @@ public final class VmSandbox implements PodSandbox {
             SandboxCleanup.linkBundle(launch.bundle(), vmDir);
             StaleSandboxSweep.inBackground(config.podvisor().stateDir(), log);
             Path shareRoot = config.podvisor().sharedRoot().resolve(launch.sandboxId());
-            SandboxState state = new SandboxState(launch.sandboxId(), vmDir.toString(), shareRoot.toString(), 0,
-                    List.of(), Map.of());
+            SandboxState state = SandboxState.initial(launch.sandboxId(), vmDir.toString(), shareRoot.toString());
+            state.save();
+
+            // Kata: the shim joins the sandbox (or overhead) cgroup before it starts the VMM and virtiofsd
+            Optional<Cgroups> cgroups = SandboxCgroups.place(launch.bundle(), launch.sandboxId(),
+                    config.runtime().sandboxCgroupOnly(), log);
+            cgroups.ifPresent(owned -> undo.push(() -> SandboxCgroups.release(owned, log)));
+            state = state.withCgroups(cgroups.map(Cgroups::created).orElse(List.of()));
             state.save();
 
             ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
@@ -149,6 +159,8 @@ public final class VmSandbox implements PodSandbox {
                 tapFds.forEach(Linux::closeQuietly); // Cloud Hypervisor holds its own copies now
             }
             undo.push(vm::stop);
+            cgroups.ifPresent(owned -> owned.constrainVcpus(Path.of("/proc"), vm.vmmPid(),
+                    message -> log.warn("cgroup placement", "error", message)));
             state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
             state.save();
             storage.attachTo(vm);
@@ -160,7 +172,7 @@ public final class VmSandbox implements PodSandbox {
             if (!agent.healthy()) {
                 throw new IllegalStateException("the guest agent answered Health.Check with NOT_SERVING");
             }
-            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, state, network);
+            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, cgroups, state, network);
             sandbox.watchOom();
             agent.onClose(() -> {
                 if (!sandbox.shutDown) {
@@ -227,13 +239,21 @@ public final class VmSandbox implements PodSandbox {
         }
     }
 
-    private static String hostname(Path bundle, String fallback) {
+    /** Kata's longest hostname (kata_agent.go {@code maxHostnameLen}). */
+    static final int MAX_HOSTNAME_LENGTH = 64;
+
+    /**
+     * The CreateSandbox hostname as Kata sends it (kata_agent.go {@code startSandbox}): the sandbox spec's
+     * {@code hostname} (the pod's, from containerd's CRI), cut to {@value #MAX_HOSTNAME_LENGTH} characters; empty
+     * when the spec has none.
+     */
+    static String hostname(Path bundle) {
         try {
             JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
             String hostname = spec.path("hostname").asText("");
-            return hostname.isEmpty() ? fallback.substring(0, Math.min(12, fallback.length())) : hostname;
+            return hostname.length() > MAX_HOSTNAME_LENGTH ? hostname.substring(0, MAX_HOSTNAME_LENGTH) : hostname;
         } catch (IOException e) {
-            return fallback;
+            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
         }
     }
 
@@ -272,9 +292,12 @@ public final class VmSandbox implements PodSandbox {
                 e.addSuppressed(undo);
                 log.error("undoing a failed create left something behind", "container", request.id(), "error", String.valueOf(undo));
             }
+            state = state.withPodSetup(storage.podSetup()); // pod-scoped storage stays with the sandbox
+            state.save();
             throw e;
         }
-        state = state.withContainer(request.id(), new SandboxState.ContainerState(request.bundle(), prepared.hostSetup()));
+        state = state.withContainer(request.id(), new SandboxState.ContainerState(request.bundle(), prepared.hostSetup()))
+                .withPodSetup(storage.podSetup());
         state.save();
         SandboxCleanup.linkBundle(Path.of(request.bundle()), Path.of(state.vmDir()));
         ioFor(request.id(), "", request.stdio());
@@ -298,7 +321,7 @@ public final class VmSandbox implements PodSandbox {
         // Kata Go startSandbox: interfaces, routes and neighbours before CreateSandbox
         AgentNetwork.apply(agent, network.endpoints(), log);
         agent.createSandbox(CreateSandboxRequest.newBuilder()
-                .setHostname(hostname(launch.bundle(), launch.sandboxId()))
+                .setHostname(hostname(launch.bundle()))
                 .addAllDns(PodNetwork.dns(spec(launch.bundle())))
                 .addAllStorages(sandboxStorages)
                 .setSandboxId(launch.sandboxId())
@@ -448,7 +471,9 @@ public final class VmSandbox implements PodSandbox {
         steps.push(() -> deleteTree(Path.of(state.vmDir())));
         steps.push(storage::releaseSandbox);
         steps.push(() -> TcFilterNetwork.undo(state.network(), log));
+        cgroups.ifPresent(owned -> steps.push(() -> SandboxCgroups.release(owned, log)));
         steps.push(vm::stop);
+        steps.push(storage::releasePod); // the pod's volumes end with the sandbox, never with a container
         steps.push(agent::close);
         steps.push(() -> {
             try {

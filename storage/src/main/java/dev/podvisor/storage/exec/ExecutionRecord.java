@@ -39,15 +39,18 @@ public record ExecutionRecord(String sandboxId, String containerId, List<Step> s
         }
 
         /**
-         * The container holds a share; undo releases it (the last holder unmounts).
+         * The container (or, when {@code pod}, the sandbox) holds a share; undo releases it (the last holder unmounts).
          *
          * @param device    virtio-fs device
          * @param shareName share name
          * @param source    host source
          * @param readOnly  read-only bind
          * @param directory source is a directory
+         * @param pod       held by the sandbox (a pod volume): released by {@link PlanExecutor#undoPod}, never with
+         *                  the container
          */
-        record ShareAcquired(String device, String shareName, String source, boolean readOnly, boolean directory) implements Step {
+        record ShareAcquired(String device, String shareName, String source, boolean readOnly, boolean directory,
+                             boolean pod) implements Step {
         }
 
         /**
@@ -70,15 +73,18 @@ public record ExecutionRecord(String sandboxId, String containerId, List<Step> s
         }
 
         /**
-         * A disk is attached for the container; undo releases it (the last holder detaches it).
+         * A disk is attached for the container (or, when {@code pod}, the sandbox); undo releases it (the last holder
+         * detaches it).
          *
          * @param planDiskId the plan-local disk id
          * @param hostPath   backing path
          * @param readOnly   attached read-only
          * @param deviceId   hypervisor device id
          * @param pciPath    guest PCI path
+         * @param pod        held by the sandbox (a block-plain emptyDir): released by {@link PlanExecutor#undoPod}
          */
-        record DiskAttached(String planDiskId, String hostPath, boolean readOnly, String deviceId, String pciPath) implements Step {
+        record DiskAttached(String planDiskId, String hostPath, boolean readOnly, String deviceId, String pciPath,
+                            boolean pod) implements Step {
         }
     }
 
@@ -94,6 +100,20 @@ public record ExecutionRecord(String sandboxId, String containerId, List<Step> s
             }
         }
         throw new IllegalArgumentException("disk id '" + planDiskId + "': not attached by this execution");
+    }
+
+    /** The steps held by the sandbox (pod-scoped shares and disks). */
+    public List<Step> podSteps() {
+        return steps.stream().filter(ExecutionRecord::isPod).toList();
+    }
+
+    /** Whether {@code step} is held by the sandbox rather than the container. */
+    public static boolean isPod(Step step) {
+        return switch (step) {
+            case Step.ShareAcquired s -> s.pod();
+            case Step.DiskAttached d -> d.pod();
+            default -> false;
+        };
     }
 
     /** {@code storages} with every disk reference replaced by its PCI path ({@link GuestStorage#resolve}). */

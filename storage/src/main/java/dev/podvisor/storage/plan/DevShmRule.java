@@ -68,7 +68,8 @@ final class DevShmRule implements MountRule {
             options.add("ro");
         }
         MountDecision d = new MountDecision(ctx.destination(), m.source(), MountKind.GUEST_TMPFS, "", size, m.readOnly(), id(),
-                why + "; sandbox-wide guest tmpfs at " + GuestPaths.SHM + " (noexec,nosuid,nodev,mode=1777)", GuestPaths.SHM);
+                why + "; sandbox-wide guest tmpfs at " + GuestPaths.SHM + " (noexec,nosuid,nodev,mode=1777)", GuestPaths.SHM,
+                StorageScope.POD);
         return Optional.of(new PlanBuilder.Placement(d, new OciMount(m.destination(), "bind", GuestPaths.SHM, options)));
     }
 }

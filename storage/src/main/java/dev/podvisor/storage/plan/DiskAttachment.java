@@ -7,8 +7,14 @@ package dev.podvisor.storage.plan;
  * @param hostPath block device node, image file, or vhost-user socket
  * @param readOnly attach read-only
  * @param type     transport
+ * @param scope    {@link StorageScope#POD} for a block-plain emptyDir: held by the sandbox, detached with it
  */
-public record DiskAttachment(String id, String hostPath, boolean readOnly, DiskType type) {
+public record DiskAttachment(String id, String hostPath, boolean readOnly, DiskType type, StorageScope scope) {
+
+    /** A container-scoped disk. */
+    public DiskAttachment(String id, String hostPath, boolean readOnly, DiskType type) {
+        this(id, hostPath, readOnly, type, StorageScope.CONTAINER);
+    }
 
     /** The transport of a disk. */
     public enum DiskType {

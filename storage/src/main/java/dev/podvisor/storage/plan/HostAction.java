@@ -26,9 +26,15 @@ public sealed interface HostAction {
      * @param source    the resolved host path (no symlinks)
      * @param readOnly  bind read-only
      * @param directory whether the source is a directory (else a file: the bind target is a file)
+     * @param scope     {@link StorageScope#POD} for a kubelet pod volume: held by the sandbox, unbound with it
      */
-    record ShareBind(String device, String shareName, String source, boolean readOnly, boolean directory)
-            implements HostAction {
+    record ShareBind(String device, String shareName, String source, boolean readOnly, boolean directory,
+                     StorageScope scope) implements HostAction {
+
+        /** A container-scoped share. */
+        public ShareBind(String device, String shareName, String source, boolean readOnly, boolean directory) {
+            this(device, shareName, source, readOnly, directory, StorageScope.CONTAINER);
+        }
     }
 
     /**

@@ -146,6 +146,25 @@ final class MountContext {
         return Optional.of(new EmptyDirRef(volume.get(), dir, subdir, dirMount, medium, src));
     }
 
+    /**
+     * Whether the resolved source is a kubelet pod volume directory or lies in one: {@code .../volumes/<plugin>/<name>}
+     * where {@code <plugin>} is kubelet's escaped plugin name ({@code kubernetes.io~empty-dir},
+     * {@code kubernetes.io~secret}, {@code kubernetes.io~csi}...). A subPath ({@code volume-subpaths/...}) is not:
+     * kubelet makes it per container.
+     */
+    boolean isPodVolume() {
+        Path p = isHostBind() ? realSourceIfExists().orElse(null) : null;
+        if (p == null) {
+            return false;
+        }
+        for (int i = 0; i + 2 < p.getNameCount(); i++) {
+            if (p.getName(i).toString().equals("volumes") && p.getName(i + 1).toString().contains("~")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Builds the placement of this mount: the decision plus the guest bind from {@code guestPath}. */
     PlanBuilder.Placement placement(MountKind kind, String device, long sizeBytes, String rule, String reason, String guestPath) {
         return placement(kind, device, sizeBytes, mount.readOnly(), rule, reason, guestPath);
@@ -153,7 +172,19 @@ final class MountContext {
 
     /** As above; {@code readOnly} beyond the spec's {@code ro} (a read-only device) adds {@code ro} to the guest bind. */
     PlanBuilder.Placement placement(MountKind kind, String device, long sizeBytes, boolean readOnly, String rule, String reason, String guestPath) {
-        MountDecision d = new MountDecision(destination, mount.source(), kind, device, sizeBytes, readOnly, rule, reason, guestPath);
+        return placement(kind, device, sizeBytes, readOnly, rule, reason, guestPath, StorageScope.CONTAINER);
+    }
+
+    /** As above for a container-scoped ({@code readOnly} from the spec) or pod-scoped placement. */
+    PlanBuilder.Placement placement(MountKind kind, String device, long sizeBytes, String rule, String reason, String guestPath,
+                                    StorageScope scope) {
+        return placement(kind, device, sizeBytes, mount.readOnly(), rule, reason, guestPath, scope);
+    }
+
+    /** The general form. */
+    PlanBuilder.Placement placement(MountKind kind, String device, long sizeBytes, boolean readOnly, String rule, String reason,
+                                    String guestPath, StorageScope scope) {
+        MountDecision d = new MountDecision(destination, mount.source(), kind, device, sizeBytes, readOnly, rule, reason, guestPath, scope);
         OciMount guest = PlanBuilder.guestBind(mount, guestPath);
         if (readOnly && !guest.readOnly()) {
             java.util.List<String> options = new java.util.ArrayList<>(guest.options());

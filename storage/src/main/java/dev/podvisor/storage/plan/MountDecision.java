@@ -13,6 +13,7 @@ package dev.podvisor.storage.plan;
  * @param rule        the stable id of the rule that decided ({@code dev-shm}, {@code emptydir-tmpfs}, ...)
  * @param reason      a human explanation built from the host facts
  * @param guestPath   the source of the container's mount inside the guest
+ * @param scope       whether what was set up for it lives with the pod or with the container ({@link StorageScope})
  */
 public record MountDecision(
         String destination,
@@ -23,5 +24,12 @@ public record MountDecision(
         boolean readOnly,
         String rule,
         String reason,
-        String guestPath) {
+        String guestPath,
+        StorageScope scope) {
+
+    /** A container-scoped decision. */
+    public MountDecision(String destination, String source, MountKind kind, String device, long sizeBytes,
+                         boolean readOnly, String rule, String reason, String guestPath) {
+        this(destination, source, kind, device, sizeBytes, readOnly, rule, reason, guestPath, StorageScope.CONTAINER);
+    }
 }

@@ -38,31 +38,37 @@ final class PlanBuilder {
         this.pod = pod;
     }
 
-    /** Adds (or reuses, by host path) a disk; a disk wanted read-write by any user is attached read-write. */
+    /** Adds (or reuses, by host path) a container-scoped disk; a disk wanted read-write by any user is attached read-write. */
     String disk(String hostPath, boolean readOnly, DiskAttachment.DiskType type) {
+        return disk(hostPath, readOnly, type, StorageScope.CONTAINER);
+    }
+
+    /** As above with a scope; a disk that any user needs for the pod is held by the pod. */
+    String disk(String hostPath, boolean readOnly, DiskAttachment.DiskType type, StorageScope scope) {
         Integer i = diskIndexByPath.get(hostPath);
         if (i != null) {
             DiskAttachment d = disks.get(i);
-            if (d.readOnly() && !readOnly) {
-                disks.set(i, new DiskAttachment(d.id(), d.hostPath(), false, d.type()));
-            }
+            boolean ro = d.readOnly() && readOnly;
+            StorageScope widest = d.scope() == StorageScope.POD ? StorageScope.POD : scope;
+            disks.set(i, new DiskAttachment(d.id(), d.hostPath(), ro, d.type(), widest));
             return d.id();
         }
         String id = "disk" + disks.size();
         diskIndexByPath.put(hostPath, disks.size());
-        disks.add(new DiskAttachment(id, hostPath, readOnly, type));
+        disks.add(new DiskAttachment(id, hostPath, readOnly, type, scope));
         return id;
     }
 
     /**
      * Shares {@code realSource} on {@code device}; returns the share name. One bind per (device, source, mode): a
-     * read-only user gets its own read-only bind, so read-only is enforced on the host.
+     * read-only user gets its own read-only bind, so read-only is enforced on the host. A pod-scoped share is held by
+     * the sandbox ({@link StorageScope}).
      */
-    String share(String device, Path realSource, boolean readOnly, boolean directory) {
+    String share(String device, Path realSource, boolean readOnly, boolean directory, StorageScope scope) {
         String name = shareName(sha256, realSource.toString(), readOnly);
         String key = device + "\0" + name;
         if (!shareByKey.containsKey(key)) {
-            HostAction a = new HostAction.ShareBind(device, name, realSource.toString(), readOnly, directory);
+            HostAction a = new HostAction.ShareBind(device, name, realSource.toString(), readOnly, directory, scope);
             shareByKey.put(key, a);
             actions.add(a);
         }
@@ -128,21 +134,22 @@ final class PlanBuilder {
 
     // ---------------------------------------------------------------- placements shared by several rules
 
-    /** Guest tmpfs for an emptyDir (or a subPath of one). */
+    /** Guest tmpfs for an emptyDir (or a subPath of one): pod-scoped, so it outlives the containers that use it. */
     Placement guestTmpfs(MountContext ctx, EmptyDirRef ref, long sizeBytes, String rule, String reason) {
         String mp = GuestPaths.EPHEMERAL + "/" + ref.volume();
         Optional<Integer> gid = fsGroup(ref.dir());
         storage(new GuestStorage("ephemeral", List.of(), "tmpfs", "tmpfs",
-                gid.map(g -> List.of("fsgid=" + g)).orElse(List.of()), mp, null, false, sizeBytes, null));
+                gid.map(g -> List.of("fsgid=" + g)).orElse(List.of()), mp, null, true, sizeBytes, null));
         String guestPath = subdirInGuest(ref, mp);
         String why = reason + gid.map(g -> "; fsgid=" + g + " (host dir gid)").orElse("");
-        return ctx.placement(MountKind.GUEST_TMPFS, "", sizeBytes, rule, why, guestPath);
+        return ctx.placement(MountKind.GUEST_TMPFS, "", sizeBytes, rule, why, guestPath, StorageScope.POD);
     }
 
     /**
      * The guest path of {@code ref} under the guest volume {@code mp}. For a subPath, kubelet made the sub-directory on
      * the host only; the guest volume is fresh, so an agent {@code local} Storage (mkdir -p, mode and fsgid) makes it
-     * there, after the volume's own Storage.
+     * there, after the volume's own Storage. It is pod-scoped like its volume: the agent never removes it (and what
+     * the containers wrote in it) before the sandbox ends.
      */
     private String subdirInGuest(EmptyDirRef ref, String mp) {
         if (ref.subdir().isEmpty()) {
@@ -153,20 +160,20 @@ final class PlanBuilder {
         int mode = host.map(FileStat::mode).orElse(0750) & 07777;
         List<String> options = new ArrayList<>(List.of("mode=0" + Integer.toOctalString(mode)));
         host.map(FileStat::gid).filter(g -> g != 0).ifPresent(g -> options.add("fsgid=" + g));
-        storage(new GuestStorage("local", List.of(), "local", "local", options, guestPath, null, false, 0, null));
+        storage(new GuestStorage("local", List.of(), "local", "local", options, guestPath, null, true, 0, null));
         return guestPath;
     }
 
-    /** Guest hugetlbfs for an emptyDir on hugetlbfs. */
+    /** Guest hugetlbfs for an emptyDir on hugetlbfs: pod-scoped. */
     Placement guestHugetlbfs(MountContext ctx, EmptyDirRef ref, long pageBytes, long sizeBytes, String rule, String reason) {
         String mp = GuestPaths.EPHEMERAL + "/" + ref.volume();
         storage(new GuestStorage("ephemeral", List.of(), "nodev", "hugetlbfs",
-                List.of("pagesize=" + pageBytes, "size=" + sizeBytes), mp, null, false, 0, null));
+                List.of("pagesize=" + pageBytes, "size=" + sizeBytes), mp, null, true, 0, null));
         String guestPath = subdirInGuest(ref, mp);
-        return ctx.placement(MountKind.GUEST_HUGETLBFS, "", sizeBytes, rule, reason, guestPath);
+        return ctx.placement(MountKind.GUEST_HUGETLBFS, "", sizeBytes, rule, reason, guestPath, StorageScope.POD);
     }
 
-    /** A disk emptyDir per {@code emptydir_mode}: never guest RAM. */
+    /** A disk emptyDir per {@code emptydir_mode}: never guest RAM; pod-scoped either way. */
     Placement diskEmptyDir(MountContext ctx, EmptyDirRef ref, String rule, String reason) {
         if (input.settings().emptyDirMode() == EmptyDirMode.SHARED_FS) {
             return shareOn(ctx, GuestPaths.KATA_SHARED, rule,
@@ -179,21 +186,26 @@ final class PlanBuilder {
         long size = facts.statfs(ref.dir()).totalBytes();
         String image = ref.dir().resolve("disk.img").toString();
         action(new HostAction.CreateSparseFile(image, size));
-        String id = disk(image, false, DiskAttachment.DiskType.VIRTIO_BLK);
+        String id = disk(image, false, DiskAttachment.DiskType.VIRTIO_BLK, StorageScope.POD);
         String mp = GuestPaths.STORAGE + "/" + GuestPaths.base64Url(ref.dir().toString());
         GuestStorage.FsGroup group = fsGroup(ref.dir()).map(g -> new GuestStorage.FsGroup(g, false)).orElse(null);
         storage(new GuestStorage("blk", List.of("create_filesystem"), "disk:" + id, "ext4", List.of(), mp, group, true, 0, id));
-        return ctx.placement(MountKind.VIRTIO_BLK, id, 0, rule, reason + "; emptydir_mode block-plain: sparse "
-                + image + " of " + GuestPaths.humanBytes(size) + " (the host filesystem's size) attached as virtio-blk, ext4 made in the guest", mp);
+        return ctx.placement(MountKind.VIRTIO_BLK, id, 0, ctx.mount().readOnly(), rule, reason + "; emptydir_mode block-plain: sparse "
+                + image + " of " + GuestPaths.humanBytes(size) + " (the host filesystem's size) attached as virtio-blk, ext4 made in the guest",
+                mp, StorageScope.POD);
     }
 
-    /** Shares the mount's resolved source on {@code device}. */
+    /**
+     * Shares the mount's resolved source on {@code device}: pod-scoped when the source is a kubelet pod volume
+     * directory ({@link MountContext#isPodVolume}), container-scoped otherwise.
+     */
     Placement shareOn(MountContext ctx, String device, String rule, String reason) {
         Path real = ctx.realSource();
         boolean directory = facts.stat(real).map(FileStat::isDirectory).orElse(true);
-        String name = share(device, real, ctx.mount().readOnly(), directory);
+        StorageScope scope = ctx.isPodVolume() ? StorageScope.POD : StorageScope.CONTAINER;
+        String name = share(device, real, ctx.mount().readOnly(), directory, scope);
         String guestPath = GuestPaths.deviceMountPoint(device) + "/" + name;
-        return ctx.placement(MountKind.VIRTIO_FS, device, 0, rule, reason, guestPath);
+        return ctx.placement(MountKind.VIRTIO_FS, device, 0, ctx.mount().readOnly(), rule, reason, guestPath, scope);
     }
 
     /** A decision with the guest OCI mount that goes with it. */

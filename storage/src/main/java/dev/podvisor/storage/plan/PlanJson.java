@@ -15,16 +15,19 @@ import java.util.List;
  * {"sandboxId": "...", "containerId": "...",
  *  "rootfs": {"kind": "virtio-fs|virtio-blk", "hostMount": bool, "guestPath": "...", "device": "...", "hostPath": "...",
  *             "rule": "...", "reason": "..."},
- *  "mounts": [{"destination", "source", "kind", "device", "sizeBytes", "readOnly", "rule", "reason", "guestPath"}],
+ *  "mounts": [{"destination", "source", "kind", "device", "sizeBytes", "readOnly", "rule", "reason", "guestPath",
+ *              "scope": "pod|container"}],
  *  "virtioFsDevices": [{"name", "args": [...], "guestMountPoint"}],
- *  "disks": [{"id", "hostPath", "readOnly", "type": "virtio-blk|vhost-user-blk"}],
- *  "hostActions": [{"action": "rootfs-host-mount|share-bind|share-mount-point|create-sparse-file", ...}],
+ *  "disks": [{"id", "hostPath", "readOnly", "type": "virtio-blk|vhost-user-blk", "scope"}],
+ *  "hostActions": [{"action": "rootfs-host-mount|share-bind|share-mount-point|create-sparse-file", ...}] (a share-bind
+ *                 has a "scope"),
  *  "storages": [Storage...], "sandboxStorages": [Storage...],
  *  "guestMounts": [{"destination", "type", "source", "options"}], "guestRootPath": "..."}
  * </pre>
  *
  * where a Storage is {@code {"driver", "driverOptions", "source", "fstype", "options", "mountPoint", "fsGroup":
- * {"groupId", "onRootMismatch"}|null, "shared", "sizeBytes", "diskId"|null}}.
+ * {"groupId", "onRootMismatch"}|null, "shared", "scope", "sizeBytes", "diskId"|null}}: {@code shared} is the agent's
+ * {@code Storage.shared}, true exactly for a pod-scoped storage ({@code "scope": "pod"}, see {@link StorageScope}).
  */
 public final class PlanJson {
 
@@ -59,6 +62,7 @@ public final class PlanJson {
             m.put("rule", d.rule());
             m.put("reason", d.reason());
             m.put("guestPath", d.guestPath());
+            m.put("scope", d.scope().wireName());
         }
         ArrayNode devices = root.putArray("virtioFsDevices");
         for (VirtioFsDevice v : plan.virtioFsDevices()) {
@@ -74,6 +78,7 @@ public final class PlanJson {
             o.put("hostPath", d.hostPath());
             o.put("readOnly", d.readOnly());
             o.put("type", d.type() == DiskAttachment.DiskType.VIRTIO_BLK ? "virtio-blk" : "vhost-user-blk");
+            o.put("scope", d.scope().wireName());
         }
         ArrayNode actions = root.putArray("hostActions");
         for (HostAction a : plan.hostActions()) {
@@ -97,6 +102,7 @@ public final class PlanJson {
                     o.put("source", s.source());
                     o.put("readOnly", s.readOnly());
                     o.put("directory", s.directory());
+                    o.put("scope", s.scope().wireName());
                 }
                 case HostAction.ShareMountPoint s -> {
                     o.put("action", "share-mount-point");
@@ -150,6 +156,7 @@ public final class PlanJson {
                 g.put("onRootMismatch", s.fsGroup().onRootMismatch());
             }
             o.put("shared", s.shared());
+            o.put("scope", (s.shared() ? StorageScope.POD : StorageScope.CONTAINER).wireName());
             o.put("sizeBytes", s.sizeBytes());
             if (s.diskId() == null) {
                 o.putNull("diskId");

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * A plan as a human table ({@code podvisor plan} without {@code --json}): one line for the rootfs, one per mount,
- * columns DESTINATION, KIND, DEVICE, SIZE, RO, RULE, then the reason on the next line, indented.
+ * columns DESTINATION, KIND, DEVICE, SIZE, RO, SCOPE ({@code pod} or {@code container}, see {@link StorageScope}), RULE,
+ * then the reason on the next line, indented.
  */
 public final class PlanTable {
 
@@ -16,13 +17,14 @@ public final class PlanTable {
     public static String render(StoragePlan plan) {
         List<String[]> rows = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
-        String[] header = {"DESTINATION", "KIND", "DEVICE", "SIZE", "RO", "RULE"};
+        String[] header = {"DESTINATION", "KIND", "DEVICE", "SIZE", "RO", "SCOPE", "RULE"};
         RootfsDecision r = plan.rootfs();
-        rows.add(new String[] {"(rootfs)", r.kind().wireName(), r.device(), "-", r.hostMount() ? "host-mount" : "-", r.rule()});
+        rows.add(new String[] {"(rootfs)", r.kind().wireName(), r.device(), "-", r.hostMount() ? "host-mount" : "-",
+                StorageScope.CONTAINER.wireName(), r.rule()});
         reasons.add(r.reason());
         for (MountDecision d : plan.mounts()) {
             rows.add(new String[] {d.destination(), d.kind().wireName(), d.device().isEmpty() ? "-" : d.device(),
-                    d.sizeBytes() > 0 ? GuestPaths.humanBytes(d.sizeBytes()) : "-", d.readOnly() ? "ro" : "rw", d.rule()});
+                    d.sizeBytes() > 0 ? GuestPaths.humanBytes(d.sizeBytes()) : "-", d.readOnly() ? "ro" : "rw", d.scope().wireName(), d.rule()});
             reasons.add(d.reason());
         }
         int[] width = new int[header.length];
@@ -41,7 +43,8 @@ public final class PlanTable {
         }
         for (DiskAttachment d : plan.disks()) {
             out.append("disk ").append(d.id()).append(": ").append(d.hostPath()).append(d.readOnly() ? " (read-only)" : "")
-                    .append(d.type() == DiskAttachment.DiskType.VHOST_USER_BLK ? " vhost-user-blk" : " virtio-blk").append('\n');
+                    .append(d.type() == DiskAttachment.DiskType.VHOST_USER_BLK ? " vhost-user-blk" : " virtio-blk")
+                    .append(" (").append(d.scope().wireName()).append("-scoped)").append('\n');
         }
         for (VirtioFsDevice v : plan.virtioFsDevices()) {
             out.append("virtio-fs device ").append(v.name()).append(": virtiofsd ").append(String.join(" ", v.virtiofsArgs())).append('\n');

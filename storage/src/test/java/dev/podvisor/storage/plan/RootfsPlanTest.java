@@ -137,12 +137,18 @@ class RootfsPlanTest {
         assertEquals("guest-tmpfs", m.get("kind").asText());
         assertEquals(64 * MIB, m.get("sizeBytes").asLong());
         assertEquals("emptydir-tmpfs", m.get("rule").asText());
+        assertEquals("pod", m.get("scope").asText());
+        assertEquals("pod", json.at("/storages/0/scope").asText());
+        assertTrue(json.at("/storages/0/shared").asBoolean());
         assertEquals("passthrough", json.at("/mounts/1/kind").asText());
+        assertEquals("container", json.at("/mounts/1/scope").asText());
         assertEquals("share-bind", json.at("/hostActions/1/action").asText());
 
         String table = PlanTable.render(plan);
         assertTrue(table.contains("DESTINATION"), table);
-        assertTrue(table.lines().anyMatch(l -> l.startsWith("/cache") && l.contains("guest-tmpfs") && l.contains("64 MiB") && l.contains("emptydir-tmpfs")), table);
+        assertTrue(table.lines().anyMatch(l -> l.startsWith("/cache") && l.contains("guest-tmpfs") && l.contains("64 MiB")
+                && l.contains(" pod ") && l.contains("emptydir-tmpfs")), table);
+        assertTrue(table.contains("SCOPE"), table);
         assertTrue(table.contains("a tmpfs of 64 MiB"), table);
     }
 }

@@ -84,6 +84,8 @@ class StoragePlannerTest {
         assertEquals(64 * MIB, s.sizeBytes());
         assertTrue(plan.hostActions().stream().noneMatch(a -> a instanceof HostAction.ShareBind sb && sb.source().equals(CACHE)),
                 "a memory emptyDir is never shared from the host");
+        assertEquals(StorageScope.POD, d.scope(), "the guest tmpfs lives as long as the pod");
+        assertTrue(s.shared(), "Storage.shared: the agent keeps it when its containers are removed");
     }
 
     @Test
@@ -101,6 +103,8 @@ class StoragePlannerTest {
         assertEquals(GuestPaths.EPHEMERAL + "/cache/sub", dir.mountPoint());
         assertEquals(List.of("mode=02770", "fsgid=2000"), dir.options(), "the host sub-directory's mode and group");
         assertTrue(sub.reason().contains("subPath"), sub.reason());
+        assertEquals(StorageScope.POD, sub.scope());
+        assertTrue(plan.storages().stream().allMatch(GuestStorage::shared), "the sub-directory is not removed with a container");
     }
 
     @Test
@@ -120,8 +124,11 @@ class StoragePlannerTest {
             assertEquals(0, d.sizeBytes());
         }
         assertTrue(plan.storages().isEmpty());
+        // the volume's own bind is held by the pod; the subPath bind (kubelet makes it per container) is not
         assertTrue(plan.hostActions().contains(new HostAction.ShareBind(GuestPaths.KATA_SHARED,
-                PlanBuilder.shareName(SCRATCH, false), SCRATCH, false, true)));
+                PlanBuilder.shareName(SCRATCH, false), SCRATCH, false, true, StorageScope.POD)));
+        assertEquals(StorageScope.POD, plan.mounts().get(0).scope());
+        assertEquals(StorageScope.CONTAINER, plan.mounts().get(1).scope());
     }
 
     @Test
@@ -131,7 +138,9 @@ class StoragePlannerTest {
         MountDecision d = only(plan);
         assertEquals(MountKind.VIRTIO_BLK, d.kind());
         assertEquals("disk0", d.device());
-        assertEquals(new DiskAttachment("disk0", SCRATCH + "/disk.img", false, DiskAttachment.DiskType.VIRTIO_BLK), plan.disks().getFirst());
+        assertEquals(new DiskAttachment("disk0", SCRATCH + "/disk.img", false, DiskAttachment.DiskType.VIRTIO_BLK,
+                StorageScope.POD), plan.disks().getFirst());
+        assertEquals(StorageScope.POD, d.scope());
         assertTrue(plan.hostActions().contains(new HostAction.CreateSparseFile(SCRATCH + "/disk.img", 100L << 30)));
         GuestStorage st = storageAt(plan, d.guestPath());
         assertEquals(List.of("create_filesystem"), st.driverOptions());
@@ -154,6 +163,8 @@ class StoragePlannerTest {
         assertEquals("hugetlbfs", s.fstype());
         assertEquals("nodev", s.source());
         assertEquals(List.of("pagesize=" + 2 * MIB, "size=" + 8 * MIB), s.options());
+        assertTrue(s.shared());
+        assertEquals(StorageScope.POD, d.scope());
         PlanException e = assertThrows(PlanException.class, () -> plan(node().build(), bind("/huge", HUGE)));
         assertTrue(e.getMessage().contains("hugepageLimits"), e.getMessage());
         assertEquals("emptydir-hugetlbfs", e.rule(), "the refusing rule, for the plan-error metric");
@@ -216,6 +227,8 @@ class StoragePlannerTest {
         assertEquals("ext4", s.fstype());
         assertEquals(new GuestStorage.FsGroup(3000, false), s.fsGroup());
         assertEquals("disk:disk0", s.source());
+        assertEquals(StorageScope.CONTAINER, d.scope(), "a block volume keeps its data on the device: container-scoped as in Kata");
+        assertFalse(s.shared());
         assertEquals(new DiskAttachment("disk0", "/dev/sdb", false, DiskAttachment.DiskType.VIRTIO_BLK), plan.disks().getFirst());
         assertTrue(d.reason().contains("bind/rbind dropped"), d.reason());
     }
