@@ -49,6 +49,8 @@ class PlanCliIT {
         Commands.run(List.of("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", memory.toString())).requireSuccess();
         Path image = dir.resolve("disk.img");
         Commands.run(List.of("truncate", "-s", "16M", image.toString())).requireSuccess();
+        // a direct volume's image file must hold its declared file system (issue 8, case 8)
+        Commands.run(List.of("mkfs.ext4", "-q", "-F", image.toString())).requireSuccess();
         loop = Commands.run(List.of("losetup", "--find", "--show", image.toString())).requireSuccess().stdout().trim();
         Path hostPath = Files.createDirectories(dir.resolve("host-path"));
         Path csiTarget = Files.createDirectories(dir.resolve("pods/uid/volumes/kubernetes.io~csi/pv1/mount"));
