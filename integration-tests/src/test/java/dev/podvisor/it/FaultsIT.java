@@ -1,21 +1,14 @@
 package dev.podvisor.it;
 
-import dev.podvisor.it.support.BusyboxImage;
 import dev.podvisor.it.support.CommandResult;
 import dev.podvisor.it.support.Installed;
-import dev.podvisor.it.support.Leftovers;
-import dev.podvisor.it.support.PrivateContainerd;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -31,61 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * directory. Each test has its own private containerd (a fault may leave containerd's view odd). Needs root,
  * containerd and runc.
  */
-class FaultsIT {
+class FaultsIT extends ContainerdPerTest {
 
-    static final String RUNTIME = "io.containerd.kata.v2";
-    static final String IMAGE = BusyboxImage.NAME;
     /** Bound of one ctr command that containerd answers after at most one shim delete (5 s) + ctr start-up. */
     static final Duration CTR_DEADLINE = Duration.ofSeconds(15);
     static final String LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-
-    @TempDir
-    Path dir;
-    PrivateContainerd containerd;
-    Path stateDir;
-    Path sharedRoot;
-    Leftovers.Snapshot before;
-    final List<String> markers = new ArrayList<>();
-    final List<String> ids = new ArrayList<>();
-
-    @BeforeEach
-    void start() {
-        before = Leftovers.take();
-        startContainerd("");
-    }
-
-    void startContainerd(String clhOverrides) {
-        Path config = TestbedConfig.write(dir.resolve("config"), clhOverrides, 30);
-        stateDir = dir.resolve("config/state");
-        sharedRoot = dir.resolve("config/shared");
-        markers.add(dir.toString());
-        containerd = PrivateContainerd.start(config);
-        markers.add(containerd.dir().toString());
-        BusyboxImage.importInto(containerd, "default");
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws IOException {
-        try {
-            FaultChecks.awaitExitOfNewProcesses(before, markers);
-            Leftovers.assertNothingNewSince(before, markers);
-            FaultChecks.assertEmptyOrMissing(stateDir, "no shim state directory is left");
-            FaultChecks.assertEmptyOrMissing(sharedRoot, "no share directory is left");
-            for (String id : ids) {
-                Path socket = FaultChecks.shimSocket(containerd, id);
-                assertFalse(Files.exists(socket), "the shim socket of " + id + " is removed: " + socket);
-            }
-        } finally {
-            containerd.close();
-        }
-    }
-
-    private String id(String stem) {
-        String id = containerd.uniqueId(stem);
-        markers.add(id);
-        ids.add(id);
-        return id;
-    }
 
     private void runDetached(String id) {
         containerd.ctr(Duration.ofSeconds(120), "run", "-d", "--runtime", RUNTIME, IMAGE, id, "sh", "-c", LOOP)

@@ -1,15 +1,7 @@
 package dev.podvisor.it;
 
-import dev.podvisor.it.support.BusyboxImage;
 import dev.podvisor.it.support.CommandResult;
-import dev.podvisor.it.support.Leftovers;
-import dev.podvisor.it.support.PrivateContainerd;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,58 +20,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A hostile pod spec through real containerd (issue 8, cases 5-9), with every hypervisor annotation enabled
  * ({@code enable_annotations = [".*"]}) so that only the new checks stand in the way: each {@code ctr run} fails
  * with an error naming the annotation and the offending value, and nothing is left (no process, mount, loop
- * device, socket, state or share directory). Needs root, containerd and runc.
+ * device, socket, state or share directory). Each test has its own containerd. Needs root, containerd and runc.
  */
-class HostileInputIT {
+class HostileInputIT extends ContainerdPerTest {
 
-    static final String RUNTIME = "io.containerd.kata.v2";
     static final String H = "io.katacontainers.config.hypervisor.";
 
-    @TempDir
-    static Path classDir;
-    static PrivateContainerd containerd;
-    static Path stateDir;
-    static Path sharedRoot;
-
-    Leftovers.Snapshot before;
-    final List<String> markers = new ArrayList<>();
-
-    @BeforeAll
-    static void startContainerd() {
-        Path config = TestbedConfig.write(classDir.resolve("config"), "enable_annotations = [\".*\"]", 30);
-        stateDir = classDir.resolve("config/state");
-        sharedRoot = classDir.resolve("config/shared");
-        containerd = PrivateContainerd.start(config);
-        BusyboxImage.importInto(containerd, "default");
-    }
-
-    @AfterAll
-    static void stopContainerd() {
-        if (containerd != null) {
-            containerd.close();
-        }
-    }
-
-    @BeforeEach
-    void snapshot() {
-        before = Leftovers.take();
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws IOException {
-        FaultChecks.awaitExitOfNewProcesses(before, markers);
-        Leftovers.assertNothingNewSince(before, markers);
-        FaultChecks.assertEmptyOrMissing(stateDir, "no shim state directory is left");
-        FaultChecks.assertEmptyOrMissing(sharedRoot, "no share directory is left");
+    @Override
+    String clhOverrides() {
+        return "enable_annotations = [\".*\"]";
     }
 
     /** {@code ctr run --rm} with the annotations and extra ctr flags; it must fail; returns its stderr. */
     private String refused(String stem, List<String> flags) {
-        String id = containerd.uniqueId(stem);
-        markers.add(id);
+        String id = id(stem);
         List<String> args = new ArrayList<>(List.of("run", "--rm", "--runtime", RUNTIME));
         args.addAll(flags);
-        args.addAll(List.of(BusyboxImage.NAME, id, "echo", "never"));
+        args.addAll(List.of(IMAGE, id, "echo", "never"));
         CommandResult result = containerd.ctr(Duration.ofSeconds(120), args.toArray(String[]::new));
         containerd.ctr("container", "rm", id);
         assertFalse(result.ok(), result.toString());
@@ -127,9 +84,9 @@ class HostileInputIT {
 
     @Test
     void aDirectVolumeOverAPlainFileIsNeverFormatted() throws IOException {
-        Path data = Files.writeString(classDir.resolve("precious.db"), "someone's data, not a file system\n".repeat(100));
-        Path volume = Files.createDirectories(classDir.resolve("pods/p1/volumes/kubernetes.io~csi/pv-1/mount"));
-        Path record = TestbedConfig.directVolumesRoot(classDir.resolve("config"))
+        Path data = Files.writeString(dir.resolve("precious.db"), "someone's data, not a file system\n".repeat(100));
+        Path volume = Files.createDirectories(dir.resolve("pods/p1/volumes/kubernetes.io~csi/pv-1/mount"));
+        Path record = TestbedConfig.directVolumesRoot(dir.resolve("config"))
                 .resolve(Base64.getUrlEncoder().encodeToString(volume.toString().getBytes(StandardCharsets.UTF_8)));
         Files.createDirectories(record);
         Files.writeString(record.resolve("mountInfo.json"), "{\"volume-type\": \"directvol\", \"device\": \"" + data

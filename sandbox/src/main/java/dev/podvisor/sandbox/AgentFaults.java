@@ -13,7 +13,7 @@ import java.time.Duration;
 final class AgentFaults {
 
     /** Deadline of one teardown call to the agent; an agent silent for that long is treated as gone. */
-    static final Duration TEARDOWN_CALL = Duration.ofSeconds(2);
+    static final Duration TEARDOWN_CALL = Duration.ofSeconds(5);
 
     private AgentFaults() {
     }

@@ -43,6 +43,23 @@ public final class SandboxCleanup {
     private SandboxCleanup() {
     }
 
+    /**
+     * Writes {@code <vmDir>/bundle} with the sandbox container's bundle, so a later sweep can find the shim's
+     * socket through the bundle's {@code address} ({@link StaleShimSocket}).
+     */
+    static void recordSandboxBundle(Path vmDir, Path bundle) {
+        try {
+            Files.writeString(vmDir.resolve(BUNDLE_FILE), bundle.toAbsolutePath().toString(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + vmDir.resolve(BUNDLE_FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The sandbox container's bundle recorded by {@link #recordSandboxBundle}, if any. */
+    static Optional<Path> sandboxBundle(Path vmDir) {
+        return read(vmDir.resolve(BUNDLE_FILE)).map(Path::of);
+    }
+
     /** Writes {@code <bundle>/podvisor-sandbox} with the sandbox's VM directory. */
     static void linkBundle(Path bundle, Path vmDir) {
         try {
@@ -131,9 +148,16 @@ public final class SandboxCleanup {
         if (!stuck.isEmpty()) {
             log.warn("mounts under the share tree could not be removed", "mounts", String.join(",", stuck));
         }
-        VmSandbox.deleteTree(Path.of(sandbox.vmDir()));
+        try {
+            VmSandbox.deleteTree(Path.of(sandbox.vmDir()));
+        } catch (RuntimeException e) { // e.g. a concurrent sweep removed part of it first
+            log.warn("removing the state directory failed", "dir", sandbox.vmDir(), "error", e.getMessage());
+        }
         SandboxCgroups.removeRecorded(sandbox.cgroups(), log); // last: the slowest step, and nothing depends on it
     }
+
+    /** The file in the state directory naming the sandbox container's bundle (for the sweep's socket check). */
+    static final String BUNDLE_FILE = "bundle";
 
     /**
      * The daemon named by the bundle's {@code shim.pid}, as a process to stop, only while that pid is a shim

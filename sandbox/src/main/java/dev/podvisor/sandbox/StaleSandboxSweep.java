@@ -14,7 +14,8 @@ import java.util.stream.Stream;
  * What a later shim sweeps that an earlier one could not (its {@code delete} was killed by containerd's deadline,
  * or containerd never called it): every sandbox under the state directory whose shim daemon is provably gone, i.e.
  * it has a {@code sandbox.json} and a {@link ChildRegistry} whose {@code shim} records all name processes that no
- * longer run (pid and start time). Such a sandbox is torn down as {@code delete} would do it. A sandbox without a
+ * longer run (pid and start time). Such a sandbox is torn down as {@code delete} would do it, and its shim's socket
+ * under {@code /run/containerd/s} is removed when {@link StaleShimSocket} proves it dead and Podvisor's. A sandbox without a
  * registry (written by an older Podvisor) or with a live shim is left alone.
  */
 final class StaleSandboxSweep {
@@ -58,7 +59,9 @@ final class StaleSandboxSweep {
             }
             if (state.isPresent() && isStale(dir)) {
                 log.warn("tearing down a sandbox whose shim is gone", "sandbox", state.get().sandboxId());
+                Optional<Path> bundle = SandboxCleanup.sandboxBundle(dir);
                 SandboxCleanup.tearDownSandbox(state.get(), List.of(), log);
+                bundle.ifPresent(b -> StaleShimSocket.removeIfDead(b, log));
                 swept.add(state.get().sandboxId());
             }
         }

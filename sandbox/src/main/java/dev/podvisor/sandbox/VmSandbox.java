@@ -118,6 +118,7 @@ public final class VmSandbox implements PodSandbox {
             ChildRegistry.in(vmDir).record(ChildRegistry.SHIM, ProcessHandle.current().pid());
             // and the bundle names the state from now on: a shim killed during boot is undone by delete too
             SandboxCleanup.linkBundle(launch.bundle(), vmDir);
+            SandboxCleanup.recordSandboxBundle(vmDir, launch.bundle());
             StaleSandboxSweep.inBackground(config.podvisor().stateDir(), log);
             Path shareRoot = config.podvisor().sharedRoot().resolve(launch.sandboxId());
             SandboxState state = SandboxState.initial(launch.sandboxId(), vmDir.toString(), shareRoot.toString());
