@@ -55,7 +55,7 @@ class ChurnIT {
             // one warm-up batch: containerd's first runtime-v2 use opens what it keeps open
             Leftovers.Snapshot start = Leftovers.take();
             runParallel(containerd, ids, "warm");
-            FaultChecks.awaitExitOfNewProcesses(start, markers);
+            Leftovers.awaitExitOfNew(start, markers, Duration.ofSeconds(15));
             Leftovers.Snapshot baseline = Leftovers.take();
             Counts before = count(containerd, baseline, markers, ids);
 
@@ -66,7 +66,7 @@ class ChurnIT {
                 assertEquals("ok\n", r.stdout(), r.toString());
             }
             runParallel(containerd, ids, "par");
-            FaultChecks.awaitExitOfNewProcesses(baseline, markers);
+            Leftovers.awaitExitOfNew(baseline, markers, Duration.ofSeconds(15));
 
             Counts after = count(containerd, baseline, markers, ids);
             System.out.println("churn counts before " + before + "\nchurn counts after  " + after);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,7 +60,7 @@ abstract class ContainerdPerTest {
     @AfterEach
     void nothingLeftBehind() throws IOException {
         try {
-            FaultChecks.awaitExitOfNewProcesses(before, markers);
+            Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(15));
             Leftovers.assertNothingNewSince(before, markers);
             FaultChecks.assertEmptyOrMissing(stateDir, "no shim state directory is left");
             FaultChecks.assertEmptyOrMissing(sharedRoot, "no share directory is left");

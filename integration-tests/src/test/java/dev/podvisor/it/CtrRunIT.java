@@ -79,7 +79,7 @@ class CtrRunIT extends CtrScenarios {
 
     /** containerd answers a task delete before the shim exited: wait, bounded, for this test's processes. */
     private void awaitExitOfNewProcesses() {
-        Tasks.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(15));
+        Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(15));
     }
 
     private static boolean isEmpty(Path dir) throws IOException {

@@ -1,16 +1,14 @@
 package dev.podvisor.it;
 
-import dev.podvisor.it.support.CommandResult;
 import dev.podvisor.it.support.Commands;
 import dev.podvisor.it.support.Installed;
-import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
+import dev.podvisor.it.support.Tasks;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -74,48 +72,9 @@ final class FaultChecks {
         Commands.run(List.of("kill", "-" + signal, Long.toString(pid))).requireSuccess();
     }
 
-    /**
-     * Polls {@code ctr task ls} until the task shows {@code status} (60 s at most; "" = the task is gone); returns
-     * what it saw last.
-     */
+    /** {@link Tasks#awaitStatus} with 60 s ("" = the task is gone). */
     static String awaitStatus(PrivateContainerd containerd, String id, String status) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String seen = "";
-        while (System.nanoTime() < deadline) {
-            CommandResult tasks = containerd.ctr("task", "ls");
-            seen = "";
-            for (String line : tasks.stdout().lines().toList()) {
-                String[] columns = line.trim().split("\\s+");
-                if (columns.length >= 3 && columns[0].equals(id)) {
-                    seen = columns[2];
-                }
-            }
-            if (seen.equals(status)) {
-                return seen;
-            }
-            Thread.onSpinWait();
-        }
-        return seen;
-    }
-
-    /**
-     * containerd returns from a task delete before the shim daemon has exited: wait, bounded (15 s each), for
-     * the new processes naming a marker to end on their own.
-     */
-    static void awaitExitOfNewProcesses(Leftovers.Snapshot before, Collection<String> markers) {
-        Leftovers.Snapshot now = Leftovers.take();
-        for (Leftovers.ProcessEntry process : now.processes()) {
-            if (!before.processes().contains(process)
-                    && markers.stream().anyMatch((process.cmdline() + " " + process.ttrpcAddress())::contains)) {
-                ProcessHandle.of(process.pid()).ifPresent(handle -> {
-                    try {
-                        handle.onExit().get(15, TimeUnit.SECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the assertion that follows
-                    }
-                });
-            }
-        }
+        return Tasks.awaitStatus(containerd, id, status, Duration.ofSeconds(60));
     }
 
     /** Asserts that {@code dir} does not exist or is empty. */

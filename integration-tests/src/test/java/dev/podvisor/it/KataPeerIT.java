@@ -75,7 +75,7 @@ class KataPeerIT extends CtrScenarios {
         if (before == null) {
             return; // skipped
         }
-        Tasks.awaitExitOfNewProcesses(before, markers, Duration.ofSeconds(30));
+        Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(30));
         Leftovers.assertNothingNewSince(before, markers);
     }
 

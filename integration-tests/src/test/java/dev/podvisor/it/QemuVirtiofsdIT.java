@@ -53,7 +53,7 @@ class QemuVirtiofsdIT {
 
     @AfterEach
     void nothingLeftBehind() {
-        FaultChecks.awaitExitOfNewProcesses(before, markers);
+        Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(15));
         Leftovers.assertNothingNewSince(before, markers);
     }
 

@@ -78,7 +78,7 @@ class VirtioFsDevicesIT {
 
     @AfterEach
     void nothingLeftBehind() throws IOException {
-        FaultChecks.awaitExitOfNewProcesses(before, markers);
+        Leftovers.awaitExitOfNew(before, markers, Duration.ofSeconds(15));
         Leftovers.assertNothingNewSince(before, markers);
         for (Path root : List.of(stateDir, sharedRoot)) {
             if (Files.isDirectory(root)) {

@@ -2,10 +2,8 @@ package dev.podvisor.it.support;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * ctr task scenarios shared by the ctr-driven tests, and waiting for what containerd and its shims do
@@ -68,23 +66,4 @@ public final class Tasks {
         return seen;
     }
 
-    /**
-     * containerd returns from a task delete before the shim daemon has exited (it waits for no shim, runc's
-     * included): waits, at most {@code timeout} each, for the processes that are new since {@code before} and
-     * name one of {@code markers} to end on their own. What still runs is for the leftover check to report.
-     */
-    public static void awaitExitOfNewProcesses(Leftovers.Snapshot before, Collection<String> markers, Duration timeout) {
-        for (Leftovers.ProcessEntry process : Leftovers.take().processes()) {
-            if (!before.processes().contains(process)
-                    && markers.stream().anyMatch((process.cmdline() + " " + process.ttrpcAddress())::contains)) {
-                ProcessHandle.of(process.pid()).ifPresent(handle -> {
-                    try {
-                        handle.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                    } catch (Exception stillRunning) {
-                        // reported by the leftover check that follows
-                    }
-                });
-            }
-        }
-    }
 }
