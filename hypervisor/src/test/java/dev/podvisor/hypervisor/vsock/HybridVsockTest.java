@@ -126,8 +126,11 @@ class HybridVsockTest {
             assertEquals("no answer from the guest agent on hybrid vsock " + sock + " port 1024 within 300 ms",
                     e.getMessage());
             assertNotNull(e.getCause());
-            assertTrue(e.getCause().getMessage().startsWith("closed before answering CONNECT 1024"),
-                    e.getCause().getMessage());
+            // the cause is the last attempt's failure: the muxer's close, or the total deadline reached while that
+            // attempt still waited for it (which of the two depends on the machine's load)
+            String cause = e.getCause().getMessage();
+            assertTrue(cause.startsWith("closed before answering CONNECT 1024")
+                    || cause.equals("no progress while waiting for the answer line within the attempt's time"), cause);
             assertTrue(muxer.lines.size() >= 2, "it retried: " + muxer.lines.size());
         }
     }
