@@ -274,6 +274,10 @@ $(config_common "$3")
     [$img.pinned_images]
       sandbox = "$2"
   [$rt]
+    # 2.x defaults both to true and puts the net.ipv4 sysctls in every pod spec; bookworm's runc 1.1.5 then
+    # refuses a runc pod whose netns is a bind mount under the state dir ("not allowed in host network namespace")
+    enable_unprivileged_ports = false
+    enable_unprivileged_icmp = false
     restrict_oom_score_adj = true
     netns_mounts_under_state_dir = true
     [$rt.containerd]
