@@ -68,7 +68,7 @@ final class HttpWire {
      * Reads one answer from {@code source}, never past its end when it has a length.
      *
      * @param what names the call in error messages
-     * @throws ClosedWithoutAnswerException when the connection ended before the first byte
+     * @throws ClosedWithoutAnswerException when the connection ended (or was reset) before the first byte
      * @throws IOException                  on a malformed or oversized answer or an early end
      */
     static Response readResponse(Source source, String what) throws IOException {
@@ -79,7 +79,17 @@ final class HttpWire {
             if (acc.size() > MAX_HEADER_BYTES) {
                 throw new IOException(what + ": answer headers exceed " + MAX_HEADER_BYTES + " bytes");
             }
-            int n = source.read(buf, 0, buf.length);
+            int n;
+            try {
+                n = source.read(buf, 0, buf.length);
+            } catch (java.net.SocketException reset) {
+                // ECONNRESET: the VMM closed the connection with our request unread, like an end before the
+                // first byte (the caller may send it once more on a fresh connection); later, a broken answer
+                if (acc.size() == 0) {
+                    throw new ClosedWithoutAnswerException(what + ": connection reset without an answer");
+                }
+                throw reset;
+            }
             if (n < 0) {
                 if (acc.size() == 0) {
                     throw new ClosedWithoutAnswerException(what + ": connection closed without an answer");
