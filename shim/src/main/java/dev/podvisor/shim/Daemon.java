@@ -12,19 +12,17 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * The long-lived shim daemon of one pod: leaves containerd's process group ({@code setsid}), logs logfmt
- * lines into the bundle's {@code log} FIFO, listens on the pod's shim socket with the
+ * lines into the bundle's {@code log} FIFO, serves the pod's shim socket (the listener {@code start} passed on
+ * fd 0, see {@link ShimSocket}) with the
  * {@code containerd.task.v2.Task} service (peers must have our uid), and exits after a Shutdown that finds no
  * container left, removing its socket.
  */
@@ -64,7 +62,7 @@ final class Daemon {
                         log.debug("task rpc", "method", call.method(), "code", code, "duration_ms", nanos / 1_000_000);
                     }
                 }).build();
-        try (ServerSocketChannel listener = listen(socket)) {
+        try (ServerSocketChannel listener = ShimSocket.take(socket)) {
             server.serve(listener);
             log.info("shim daemon listening", "address", ShimAddress.uri(socket), "pid", ProcessHandle.current().pid());
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -74,7 +72,7 @@ final class Daemon {
             }));
             exitRequested.await();
         } catch (IOException e) {
-            throw new UncheckedIOException("listening on " + socket + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("serving on " + socket + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -89,17 +87,6 @@ final class Daemon {
         }
         log.info("shim daemon exiting");
         return 0;
-    }
-
-    private static ServerSocketChannel listen(Path socket) throws IOException {
-        Files.createDirectories(socket.getParent());
-        if (Files.exists(socket) && !StartCommand.connectable(socket)) {
-            Files.delete(socket); // stale: a daemon that died without cleaning up
-        }
-        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        channel.bind(UnixDomainSocketAddress.of(socket));
-        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        return channel;
     }
 
     private static Map<String, String> orderedFields(String... kv) {

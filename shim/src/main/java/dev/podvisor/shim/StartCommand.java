@@ -1,6 +1,5 @@
 package dev.podvisor.shim;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -20,13 +19,12 @@ import java.util.Map;
  * {@code unix://} address — the only form containerd 1.6 accepts and one every later version still reads.
  * Nothing goes to stderr on success: containerd reads stdout and stderr together.
  *
- * <p>The JDK cannot hand a listening socket to a child process, so the daemon binds its own socket and start
- * polls until a connect succeeds before it prints (containerd dials once, without retrying).
+ * <p>containerd dials the printed address once, without retrying, so the socket listens before start prints:
+ * start binds it and hands it to the daemon on fd 0 ({@link ShimSocket}), then prints without waiting for the
+ * daemon's JVM; containerd's connection waits in the backlog until the daemon accepts it
+ * (docs/decisions/0005-start-passes-the-listening-socket.md).
  */
 final class StartCommand {
-
-    /** How long the daemon may take to listen (it normally needs about 100 ms). */
-    static final long LISTEN_TIMEOUT_MS = 10_000;
 
     private StartCommand() {
     }
@@ -55,8 +53,14 @@ final class StartCommand {
         Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), grouping.sandboxId());
         String uri = ShimAddress.uri(socket);
         if (grouping.kind() != PodGrouping.ContainerKind.POD_CONTAINER && !connectable(socket)) {
-            Process daemon = spawnDaemon(flags, bundle);
-            awaitListening(daemon, socket);
+            ShimSocket.listenOnStdin(socket);
+            Process daemon;
+            try {
+                daemon = spawnDaemon(flags, bundle);
+            } catch (RuntimeException e) {
+                deleteQuietly(socket);
+                throw e;
+            }
             BundleFiles.write(bundle, BundleFiles.SHIM_PID, Long.toString(daemon.pid()));
         }
         BundleFiles.write(bundle, BundleFiles.ADDRESS, uri);
@@ -79,7 +83,7 @@ final class StartCommand {
         }
         command.addAll(flags.daemonArgs());
         ProcessBuilder builder = new ProcessBuilder(command).directory(bundle.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.INHERIT) // fd 0: the listening socket
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         Path log = bundle.resolve("log");
         // containerd holds the log FIFO open for reading, so the daemon's raw stderr (a JVM that cannot start)
@@ -110,24 +114,11 @@ final class StartCommand {
         throw new IllegalStateException("cannot find the main class in this JVM's arguments");
     }
 
-    private static void awaitListening(Process daemon, Path socket) {
-        long deadline = System.nanoTime() + LISTEN_TIMEOUT_MS * 1_000_000;
-        while (!connectable(socket)) {
-            if (!daemon.isAlive()) {
-                throw new IllegalStateException("the shim daemon exited with status " + daemon.exitValue()
-                        + " before listening on " + socket + " (its error is in containerd's log)");
-            }
-            if (System.nanoTime() > deadline) {
-                daemon.destroyForcibly();
-                throw new IllegalStateException("the shim daemon did not listen on " + socket + " within "
-                        + LISTEN_TIMEOUT_MS + " ms");
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the shim daemon");
-            }
+    private static void deleteQuietly(Path socket) {
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException ignored) {
+            // the spawn failure is what matters
         }
     }
 
