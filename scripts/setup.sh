@@ -167,9 +167,10 @@ write_file() {
   mv -f "$tmp" "$1"
 }
 
-# write_launcher PATH CLASSPATH_GLOB MAIN_CLASS [AOT_CACHE] : an sh launcher that execs Temurin 25 with lean
-# flags. It prints nothing itself: the JDK's "Picked up ..." notices are avoided by dropping the
-# option variables (containerd reads the shim's stderr as its error message).
+# write_launcher PATH CLASSPATH_GLOB MAIN_CLASS [AOT_CACHE [START_DELETE_AOT_CACHE]] : an sh launcher that execs
+# Temurin 25 with lean flags, with AOT_CACHE, or START_DELETE_AOT_CACHE when the last argument is the shim's
+# start or delete action (docs/decisions/0005). It prints nothing itself: the JDK's "Picked up ..." notices are
+# avoided by dropping the option variables (containerd reads the shim's stderr as its error message).
 write_launcher() {
   write_file "$1" 0755 <<LAUNCHER
 #!/bin/sh
@@ -177,23 +178,31 @@ write_launcher() {
 # two malloc arenas: glibc's default (8 per core) costs megabytes of RSS per JVM for nothing
 export MALLOC_ARENA_MAX=2
 unset JAVA_TOOL_OPTIONS JDK_JAVA_OPTIONS _JAVA_OPTIONS
+cache="${4:-}"
+daemon=""
+for action; do :; done
+case "\${action:-}" in start|delete) if [ -n "${5:-}" ] && [ -f "${5:-}" ]; then
+  cache="${5:-}"
+  # the daemon that start spawns (this command line) runs with the daemon's cache
+  if [ -f "${4:-}" ]; then daemon="-Dpodvisor.daemon.aot-cache=${4:-}"; else daemon="-Dpodvisor.daemon.aot-cache="; fi
+fi ;; esac
 aot=""
-[ -n "${4:-}" ] && [ -f "${4:-}" ] && aot="-XX:AOTCache=${4:-}"
-exec "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS \$aot -cp "$2" $3 "\$@"
+[ -n "\$cache" ] && [ -f "\$cache" ] && aot="-XX:AOTCache=\$cache"
+exec "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS \$aot \$daemon -cp "$2" $3 "\$@"
 LAUNCHER
 }
 
-# train_aot_cache FILE : the shim's AOT cache (JDK 25 -XX:AOTCacheOutput), trained by a run of
-# dev.podvisor.shim.AotTraining with the launchers' flags and class path, so start, delete and the daemon
-# load their classes from it. Retrained at every install (a cache only fits the jars it was made from);
-# without it the launchers still work, only slower.
+# train_aot_cache FILE [ARG] : an AOT cache of the shim (JDK 25 -XX:AOTCacheOutput), trained by a run of
+# dev.podvisor.shim.AotTraining [ARG] with the launchers' flags and class path: without ARG the daemon's (and
+# the CLI's), with ARG start-delete the small one of the start and delete actions. Retrained at every install
+# (a cache only fits the jars it was made from); without it the launchers still work, only slower.
 train_aot_cache() {
   local cache="$1"
   rm -f "$cache"
   log "training the shim's AOT cache"
   # shellcheck disable=SC2086  # LEAN_FLAGS is a list of flags
   if ! MALLOC_ARENA_MAX=2 "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS -XX:AOTCacheOutput="$cache" \
-    -cp "$prefix/lib/*" dev.podvisor.shim.AotTraining >"$cache.log" 2>&1; then
+    -cp "$prefix/lib/*" dev.podvisor.shim.AotTraining ${2:-} </dev/null >"$cache.log" 2>&1; then
     log "AOT training failed (see $cache.log); the launchers run without a cache"
     rm -f "$cache"
   fi
@@ -215,7 +224,9 @@ install_all() {
   replace_dir "${it_libs[@]}" "$it_jar" "$prefix/testbed/lib"
 
   train_aot_cache "$prefix/lib/shim.aot"
-  write_launcher "$prefix/bin/containerd-shim-kata-v2" "$prefix/lib/*" "$SHIM_MAIN" "$prefix/lib/shim.aot"
+  train_aot_cache "$prefix/lib/shim-start-delete.aot" start-delete
+  write_launcher "$prefix/bin/containerd-shim-kata-v2" "$prefix/lib/*" "$SHIM_MAIN" "$prefix/lib/shim.aot" \
+    "$prefix/lib/shim-start-delete.aot"
   write_launcher "$prefix/bin/podvisor" "$prefix/lib/*" "$CLI_MAIN" "$prefix/lib/shim.aot"
   # The stand-ins' own launchers find their class path in ../lib (the installed layout).
   local name

@@ -42,8 +42,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The training run for the shim's AOT cache ({@code scripts/setup.sh} runs it with
- * {@code -XX:AOTCacheOutput}): walks the code paths of {@code start}, {@code delete} and the daemon —
+ * The training runs for the shim's AOT caches ({@code scripts/setup.sh} runs them with
+ * {@code -XX:AOTCacheOutput}). With the argument {@code start-delete}: only what {@code start} and
+ * {@code delete} run ({@link StartDeleteTraining}), for the small cache the launcher uses for those two actions
+ * (a JVM maps every class of its cache at start, so a cache of the daemon's 3,800 classes slows them down).
+ * Without: walks the code paths of {@code start}, {@code delete} and the daemon —
  * flags, bundle annotations, the Task service over ttrpc, event forwarding, configuration.toml, the storage
  * planner on the live host, FFM calls, Cloud Hypervisor and agent messages — without a VM or containerd, so
  * the classes they load come from the cache afterwards. Touches nothing outside its own temp directory.
@@ -56,7 +59,11 @@ public final class AotTraining {
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("podvisor-aot-");
         try {
-            train(dir);
+            if (args.length > 0 && args[0].equals("start-delete")) {
+                StartDeleteTraining.train(dir);
+            } else {
+                train(dir);
+            }
         } finally {
             try (var paths = Files.walk(dir)) {
                 for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -81,6 +88,7 @@ public final class AotTraining {
                  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}], "resources": {"memory": {"limit": 1}}}}
                 """.formatted(bundle.resolve("config.json")));
         PodGrouping.classify(flags.id(), BundleFiles.annotations(bundle));
+        ShimSocket.inherited(dir.resolve("none.sock")); // the daemon's take of start's listener
         ShimAddress.uri(ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id()));
         new ByteArrayOutputStream().writeBytes(DeleteResponse.newBuilder().setExitStatus(137).build().toByteArray());
 

@@ -1,7 +1,6 @@
 package dev.podvisor.shim;
 
-import dev.podvisor.storage.linux.Linux;
-import dev.podvisor.storage.linux.UnixSockets;
+import dev.podvisor.storage.linux.Dup2;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,10 +8,13 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The shim daemon's listening socket, made by {@code start} and handed to the daemon on its fd 0
@@ -32,30 +34,62 @@ final class ShimSocket {
     }
 
     /**
-     * {@code start}'s half: binds and listens on {@code socket} (removing a stale socket file whose listener
-     * is gone, making the directory if needed; mode 0600) and makes the listener this process's fd 0, to be
-     * inherited by a child spawned with {@code Redirect.INHERIT} stdin. The caller removes the file if the
-     * child cannot be started.
+     * {@code start}'s half: binds and listens on {@code socket} with the JDK (removing a stale socket file whose
+     * listener is gone, making the directory if needed; mode 0600) and makes the listener this process's fd 0,
+     * to be inherited by a child spawned with {@code Redirect.INHERIT} stdin. The JDK does not tell a channel's
+     * fd, so {@link #fdOf} finds it through {@code /proc}. The caller removes the file if
+     * the child cannot be started.
      *
-     * @throws UncheckedIOException naming the socket when it cannot be made
-     * @throws dev.podvisor.storage.linux.LinuxException e.g. {@code bind(/run/containerd/s/…): EADDRINUSE}
+     * @throws UncheckedIOException naming the socket when it cannot be bound
+     * @throws IllegalStateException when the new socket's fd cannot be told apart
      */
     static void listenOnStdin(Path socket) {
-        try {
-            Files.createDirectories(socket.getParent());
-            removeIfStale(socket);
-            int fd = UnixSockets.listen(socket, BACKLOG);
-            try {
-                Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-                Linux.dup2(fd, 0);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(socket);
-                throw e;
-            } finally {
-                Linux.closeQuietly(fd);
+        ServerSocketChannel listener = bind(socket);
+        try (listener) {
+            Dup2.dup2(fdOf(socket), 0);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(socket);
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("listening on " + socket + ": " + e.getMessage(), io);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("listening on " + socket + ": " + e.getMessage(), e);
+            throw (RuntimeException) e;
+        }
+    }
+
+    /**
+     * This process's fd of the unix socket bound to {@code path}: the socket's inode from
+     * {@code /proc/net/unix} ({@code Num RefCount Protocol Flags Type St Inode Path}), then the fd whose
+     * {@code /proc/self/fd} link is {@code socket:[inode]}.
+     *
+     * @throws IllegalStateException when no such fd is found
+     */
+    static int fdOf(Path path) throws IOException {
+        Set<String> targets = new HashSet<>();
+        try (var lines = Files.lines(Path.of("/proc/net/unix"))) {
+            lines.map(line -> line.trim().split("\\s+"))
+                    .filter(fields -> fields.length == 8 && fields[7].equals(path.toString()))
+                    .forEach(fields -> targets.add("socket:[" + fields[6] + "]"));
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path entry : entries) {
+                try {
+                    if (targets.contains(Files.readSymbolicLink(entry).toString())) {
+                        return Integer.parseInt(entry.getFileName().toString());
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the directory stream's own fd, gone by now
+                }
+            }
+        }
+        throw new IllegalStateException("no fd of this process is the socket bound to " + path
+                + " (/proc/net/unix names " + targets + ")");
+    }
+
+    private static void deleteQuietly(Path socket) {
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException ignored) {
+            // the first failure is what matters
         }
     }
 
@@ -86,7 +120,8 @@ final class ShimSocket {
         }
     }
 
-    private static ServerSocketChannel bind(Path socket) {
+    /** Binds and listens on {@code socket} (mode 0600), removing a stale socket file first. */
+    static ServerSocketChannel bind(Path socket) {
         try {
             Files.createDirectories(socket.getParent());
             removeIfStale(socket);

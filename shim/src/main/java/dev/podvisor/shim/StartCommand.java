@@ -77,10 +77,7 @@ final class StartCommand {
         ProcessHandle.Info self = ProcessHandle.current().info();
         command.add(self.command().orElseThrow(() -> new IllegalStateException("cannot find this JVM's executable")));
         String[] jvmArgs = self.arguments().orElseThrow(() -> new IllegalStateException("cannot read this JVM's arguments"));
-        int mainClass = indexOfMainClass(jvmArgs);
-        for (int i = 0; i <= mainClass; i++) {
-            command.add(jvmArgs[i]);
-        }
+        command.addAll(daemonJvmArgs(jvmArgs, System.getProperty(DAEMON_AOT_CACHE)));
         command.addAll(flags.daemonArgs());
         ProcessBuilder builder = new ProcessBuilder(command).directory(bundle.toFile())
                 .redirectInput(ProcessBuilder.Redirect.INHERIT) // fd 0: the listening socket
@@ -94,6 +91,44 @@ final class StartCommand {
         } catch (IOException e) {
             throw new UncheckedIOException("starting the shim daemon " + command.getFirst() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The system property naming the daemon's AOT cache, set by the launcher when {@code start} itself runs
+     * with the small start/delete cache (scripts/setup.sh); empty means the daemon runs without a cache.
+     */
+    static final String DAEMON_AOT_CACHE = "podvisor.daemon.aot-cache";
+
+    /**
+     * The daemon's JVM arguments up to and including the main class: this JVM's, except that when
+     * {@code daemonAotCache} is given (non-null) this JVM's {@code -XX:AOTCache=} and the property itself are
+     * replaced by {@code -XX:AOTCache=<daemonAotCache>} (none when empty).
+     */
+    static List<String> daemonJvmArgs(String[] jvmArgs, String daemonAotCache) {
+        int mainClass = indexOfMainClass(jvmArgs);
+        List<String> args = new ArrayList<>();
+        for (int i = 0; i <= mainClass; i++) {
+            String arg = jvmArgs[i];
+            if (daemonAotCache != null && (arg.startsWith("-XX:AOTCache=") || arg.startsWith("-D" + DAEMON_AOT_CACHE + "="))) {
+                continue;
+            }
+            if (daemonAotCache != null && !daemonAotCache.isEmpty() && i == firstClassPathOption(jvmArgs, mainClass)) {
+                args.add("-XX:AOTCache=" + daemonAotCache);
+            }
+            args.add(arg);
+        }
+        return args;
+    }
+
+    /** Where the added {@code -XX:AOTCache} goes: before the class path option, or before the main class. */
+    private static int firstClassPathOption(String[] jvmArgs, int mainClass) {
+        for (int i = 0; i < mainClass; i++) {
+            if (jvmArgs[i].equals("-cp") || jvmArgs[i].equals("-classpath") || jvmArgs[i].equals("--class-path")
+                    || jvmArgs[i].equals("-jar")) {
+                return i;
+            }
+        }
+        return mainClass;
     }
 
     static int indexOfMainClass(String[] jvmArgs) {

@@ -57,11 +57,19 @@ class StartHandoverTest {
         Process start = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), ShimMain.class.getName(), "-namespace", namespace,
                 "-address", bundle.resolve("containerd.sock").toString(), "-publish-binary", "/bin/true", "-id", id,
-                "start").directory(bundle.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                "start").directory(bundle.toFile()).redirectError(bundle.resolve("start.err").toFile()).start();
         String out = new String(start.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, start.waitFor(), "start's exit status");
+        assertEquals(0, start.waitFor(), () -> "start's exit status; its stderr: " + readQuietly(bundle.resolve("start.err")));
         socket = ShimAddress.socketPath(bundle.resolve("containerd.sock").toString(), namespace, id);
         return out;
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return e.toString();
+        }
     }
 
     private ProcessHandle daemon() {

@@ -628,28 +628,6 @@ public final class Linux {
         });
     }
 
-    /**
-     * {@code dup2(2)}: makes {@code newFd} refer to {@code oldFd}'s open file description, closing what
-     * {@code newFd} was first; the new fd is not close-on-exec, so a child process inherits it. The shim's
-     * {@code start} uses it to put its listening socket on fd 0 for the daemon it spawns (Go shims pass the
-     * same socket as fd 3 through {@code ExtraFiles}).
-     *
-     * @return {@code newFd}
-     * @throws LinuxException e.g. {@code dup2(fd 9 → 0): EBADF} when {@code oldFd} is not open
-     */
-    public static int dup2(int oldFd, int newFd) {
-        return Sys.run((arena, st) -> {
-            int r;
-            do {
-                r = (int) Sys.DUP2.invokeExact(st, oldFd, newFd);
-            } while (r < 0 && errno(st) == EINTR);
-            if (r < 0) {
-                throw new LinuxException("dup2", "fd " + oldFd + " → " + newFd, errno(st));
-            }
-            return r;
-        });
-    }
-
     /** {@code ioctl(fd, request, arg)} with an integer argument; the result (≥ 0). */
     static int ioctl(int fd, long request, long arg, String name, String what) {
         return Sys.run((arena, st) -> {

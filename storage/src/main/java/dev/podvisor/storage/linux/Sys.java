@@ -98,7 +98,6 @@ final class Sys {
     static final MethodHandle OPEN = variadicErrnoCall("open", 2, FunctionDescriptor.of(INT, PTR, INT, INT));
     static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(INT, INT));
     static final MethodHandle DUP = errnoCall("dup", FunctionDescriptor.of(INT, INT));
-    static final MethodHandle DUP2 = errnoCall("dup2", FunctionDescriptor.of(INT, INT, INT));
     /** {@code int ioctl(int fd, unsigned long request, ...)} with a pointer argument. */
     static final MethodHandle IOCTL_PTR = variadicErrnoCall("ioctl", 2, FunctionDescriptor.of(INT, INT, LONG, PTR));
     /** {@code int ioctl(int fd, unsigned long request, ...)} with an integer argument. */

@@ -94,7 +94,7 @@ class LinuxTest {
         int fdA = Linux.open(a.toString(), Linux.O_RDONLY | Linux.O_CLOEXEC);
         int fdB = Linux.open(b.toString(), Linux.O_RDONLY | Linux.O_CLOEXEC);
         try {
-            assertEquals(fdB, Linux.dup2(fdA, fdB));
+            assertEquals(fdB, Dup2.dup2(fdA, fdB));
             byte[] buf = new byte[16];
             assertEquals(6, Linux.read(fdB, buf, 0, 16));
             assertEquals("from a", new String(buf, 0, 6));
@@ -107,7 +107,7 @@ class LinuxTest {
             Linux.close(fdB);
             Linux.close(fdA);
         }
-        LinuxException closed = assertThrows(LinuxException.class, () -> Linux.dup2(fdA, fdB));
+        LinuxException closed = assertThrows(LinuxException.class, () -> Dup2.dup2(fdA, fdB));
         assertEquals(Linux.EBADF, closed.errno());
         assertEquals("dup2(fd " + fdA + " → " + fdB + "): EBADF (Bad file descriptor)", closed.getMessage());
     }

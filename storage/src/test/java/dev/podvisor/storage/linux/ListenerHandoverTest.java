@@ -32,7 +32,7 @@ class ListenerHandoverTest {
         int spare = Linux.open("/dev/null", Linux.O_RDONLY);
         try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             client.connect(UnixDomainSocketAddress.of(socket));
-            Linux.dup2(original, spare);
+            Dup2.dup2(original, spare);
             Linux.close(original);
             int server = UnixSockets.accept(spare);
             try {
