@@ -10,6 +10,7 @@ import dev.podvisor.hypervisor.clh.PciDeviceInfo;
 import dev.podvisor.hypervisor.clh.PciPaths;
 import dev.podvisor.hypervisor.virtiofs.Virtiofsd;
 import dev.podvisor.hypervisor.vsock.HybridVsock;
+import dev.podvisor.sandbox.config.AgentConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
 
 import java.io.IOException;
@@ -32,9 +33,11 @@ public final class VirtualMachine {
     private final CloudHypervisorProcess vmm;
     private final List<Virtiofsd> virtiofsds;
     private final LogfmtLog log;
+    private final Duration processStart;
 
     private VirtualMachine(Path vmDir, HypervisorSettings settings, CloudHypervisorProcess vmm,
-                           List<Virtiofsd> virtiofsds, LogfmtLog log) {
+                           List<Virtiofsd> virtiofsds, Duration processStart, LogfmtLog log) {
+        this.processStart = processStart;
         this.vmDir = vmDir;
         this.settings = settings;
         this.vmm = vmm;
@@ -63,16 +66,20 @@ public final class VirtualMachine {
     public record ExtraFsDevice(String tag, List<String> virtiofsdArgs, Path sharedDir) {
     }
 
-    /** Like {@link #start(HypervisorSettings, Path, Path, List, List, LogfmtLog)} without extra devices or NICs. */
+    /** Like {@link #start(HypervisorSettings, Path, Path, List, LogfmtLog)} without extra devices. */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir, LogfmtLog log)
             throws IOException {
-        return start(settings, vmDir, sharedDir, List.of(), List.of(), log);
+        return start(settings, vmDir, sharedDir, List.of(), log);
     }
 
-    /** Like {@link #start(HypervisorSettings, Path, Path, List, List, LogfmtLog)} without NICs. */
+    /**
+     * Like {@link #start(HypervisorSettings, Path, Path, List, List, Duration, LogfmtLog)} without NICs, the
+     * processes' start bounded by Kata's default {@code dial_timeout}.
+     */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir,
                                        List<ExtraFsDevice> extraDevices, LogfmtLog log) throws IOException {
-        return start(settings, vmDir, sharedDir, extraDevices, List.of(), log);
+        return start(settings, vmDir, sharedDir, extraDevices, List.of(),
+                Duration.ofSeconds(AgentConfig.DEFAULT_DIAL_TIMEOUT_SECONDS), log);
     }
 
     /**
@@ -82,28 +89,31 @@ public final class VirtualMachine {
      * on {@code vm.create}): {@code vm.create} without nets, one {@code vm.add-net} per NIC with its tap fds,
      * then {@code vm.boot}.
      *
+     * @param processStart how long each virtiofsd and the VMM may take to listen ({@link StartTimeouts})
      * @throws IOException when a process cannot start or the VMM refuses a call; what started is stopped
      */
     public static VirtualMachine start(HypervisorSettings settings, Path vmDir, Path sharedDir,
-                                       List<ExtraFsDevice> extraDevices, List<TapNic> nics, LogfmtLog log)
+                                       List<ExtraFsDevice> extraDevices, List<TapNic> nics, Duration processStart,
+                                       LogfmtLog log)
             throws IOException {
         List<Virtiofsd> virtiofsds = new ArrayList<>();
         CloudHypervisorProcess vmm = null;
         try {
             Path fsSocket = VmConfigs.virtiofsdSocket(vmDir, VmConfigs.KATA_SHARED_TAG);
             Virtiofsd virtiofsd = Virtiofsd.start(Virtiofsd.Options.of(settings, fsSocket, sharedDir,
-                    vmDir.resolve("virtiofsd-" + VmConfigs.KATA_SHARED_TAG + ".log")));
+                    vmDir.resolve("virtiofsd-" + VmConfigs.KATA_SHARED_TAG + ".log")).withStartTimeout(processStart));
             virtiofsds.add(virtiofsd);
             log.info("virtiofsd started", "pid", virtiofsd.pid(), "argv", String.join(" ", virtiofsd.argv()));
             java.util.Map<String, Path> fsSockets = new java.util.LinkedHashMap<>();
             fsSockets.put(VmConfigs.KATA_SHARED_TAG, fsSocket);
             for (ExtraFsDevice device : extraDevices) {
-                Virtiofsd extra = startVirtiofsd(settings, vmDir, device);
+                Virtiofsd extra = Virtiofsd.start(extraDeviceOptions(settings, vmDir, device).withStartTimeout(processStart));
                 virtiofsds.add(extra);
                 fsSockets.put(device.tag(), extra.socketPath());
                 log.info("virtiofsd started", "tag", device.tag(), "pid", extra.pid(), "argv", String.join(" ", extra.argv()));
             }
-            vmm = CloudHypervisorProcess.start(CloudHypervisorProcess.Options.forSandbox(settings, vmDir));
+            vmm = CloudHypervisorProcess.start(CloudHypervisorProcess.Options.forSandbox(settings, vmDir)
+                    .withStartTimeout(processStart));
             log.info("cloud-hypervisor started", "pid", vmm.pid(), "argv", String.join(" ", vmm.argv()));
             CloudHypervisorClient api = vmm.client();
             List<Optional<PciDeviceInfo>> added = api.createAndBoot(VmConfigs.forSandbox(settings, vmDir, fsSockets), nics);
@@ -112,7 +122,8 @@ public final class VirtualMachine {
                         "pci_path", added.get(i).map(info -> PciPaths.fromBdf(info.bdf())).orElse("(cold plug)"));
             }
             log.info("vm booted", "state", api.info().state());
-            return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds), log);
+            return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds),
+                    processStart, log);
         } catch (IOException | RuntimeException e) {
             if (vmm != null) {
                 vmm.close();
@@ -130,7 +141,8 @@ public final class VirtualMachine {
     public void addVirtiofsDevice(String name, List<String> virtiofsdArgs, Path sharedDir) {
         Virtiofsd virtiofsd = null;
         try {
-            virtiofsd = startVirtiofsd(settings, vmDir, new ExtraFsDevice(name, virtiofsdArgs, sharedDir));
+            virtiofsd = Virtiofsd.start(extraDeviceOptions(settings, vmDir, new ExtraFsDevice(name, virtiofsdArgs, sharedDir))
+                    .withStartTimeout(processStart));
             virtiofsds.add(virtiofsd);
             vmm.client().addFs(dev.podvisor.hypervisor.clh.FsConfig.of(name, virtiofsd.socketPath().toString(),
                     settings.virtioFsQueueSize()));
@@ -148,11 +160,6 @@ public final class VirtualMachine {
     public boolean hasVirtiofsDevice(String tag) {
         Path socket = VmConfigs.virtiofsdSocket(vmDir, tag);
         return virtiofsds.stream().anyMatch(v -> v.socketPath().equals(socket));
-    }
-
-    /** Starts the virtiofsd of an extra device ({@link #extraDeviceOptions}). */
-    private static Virtiofsd startVirtiofsd(HypervisorSettings settings, Path vmDir, ExtraFsDevice device) throws IOException {
-        return Virtiofsd.start(extraDeviceOptions(settings, vmDir, device));
     }
 
     /**

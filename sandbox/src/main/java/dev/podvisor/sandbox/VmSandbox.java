@@ -155,7 +155,8 @@ public final class VmSandbox implements PodSandbox {
             VirtualMachine vm;
             try {
                 vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
-                        storage.sharedDirectory(), storage.sandboxDevices(launch.bundle()), nics, log);
+                        storage.sharedDirectory(), storage.sandboxDevices(launch.bundle()), nics,
+                        StartTimeouts.of(config).processStart(), log);
             } finally {
                 tapFds.forEach(Linux::closeQuietly); // Cloud Hypervisor holds its own copies now
             }
@@ -167,7 +168,7 @@ public final class VmSandbox implements PodSandbox {
             storage.attachTo(vm);
 
             SocketChannel channel = vm.dialAgent(AGENT_PORT, config.agent().dialTimeout());
-            AgentClient agent = new AgentClient(TtrpcClient.over(channel), Duration.ofSeconds(30));
+            AgentClient agent = new AgentClient(TtrpcClient.over(channel), StartTimeouts.of(config).agentCall());
             undo.push(agent::close);
             agent.observeCalls(launch.metrics()::agentRpc);
             if (!agent.healthy()) {

@@ -64,6 +64,11 @@ public final class CloudHypervisorProcess implements AutoCloseable {
                     settings.debug(), settings.seccomp(), List.of(), Duration.ofSeconds(10), Duration.ofSeconds(10));
         }
 
+        /** These options with another bound of the wait for {@code vmm.ping} (the shim derives it from dial_timeout). */
+        public Options withStartTimeout(Duration timeout) {
+            return new Options(binary, apiSocket, outputFile, logFile, debug, seccomp, extraArgs, timeout, apiTimeout);
+        }
+
         /**
          * The argument vector these options produce.
          *

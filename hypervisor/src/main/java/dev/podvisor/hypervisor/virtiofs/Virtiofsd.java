@@ -59,9 +59,14 @@ public final class Virtiofsd implements AutoCloseable {
             extraArgs = extraArgs == null ? List.of() : List.copyOf(extraArgs);
         }
 
+        /** These options with another bound of the wait for the socket (the shim derives it from dial_timeout). */
+        public Options withStartTimeout(Duration timeout) {
+            return new Options(binary, socketPath, sharedDir, cache, extraArgs, outputFile, timeout, style);
+        }
+
         /**
          * Options from the {@code [hypervisor.clh]} settings: binary, cache and extra args from there, start
-         * timeout 10 s.
+         * timeout 10 s (a sandbox's comes from its configuration: {@link #withStartTimeout}).
          *
          * @param settings   the settings
          * @param socketPath the socket (see {@link dev.podvisor.hypervisor.VmConfigs#virtiofsdSocket})
