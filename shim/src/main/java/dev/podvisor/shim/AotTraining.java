@@ -43,9 +43,9 @@ import java.util.Optional;
 
 /**
  * The training runs for the shim's AOT caches ({@code scripts/setup.sh} runs them with
- * {@code -XX:AOTCacheOutput}). With the argument {@code start-delete}: only what {@code start} and
- * {@code delete} run ({@link StartDeleteTraining}), for the small cache the launcher uses for those two actions
- * (a JVM maps every class of its cache at start, so a cache of the daemon's 3,800 classes slows them down).
+ * {@code -XX:AOTCacheOutput}). With the argument {@code start} or {@code delete}: only what that action runs
+ * ({@link StartDeleteTraining}), for the small cache the launcher uses for it (a JVM maps every class of its
+ * cache at start, so a cache of the daemon's 3,800 classes slows them down).
  * Without: walks the code paths of {@code start}, {@code delete} and the daemon —
  * flags, bundle annotations, the Task service over ttrpc, event forwarding, configuration.toml, the storage
  * planner on the live host, FFM calls, Cloud Hypervisor and agent messages — without a VM or containerd, so
@@ -59,8 +59,8 @@ public final class AotTraining {
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("podvisor-aot-");
         try {
-            if (args.length > 0 && args[0].equals("start-delete")) {
-                StartDeleteTraining.train(dir);
+            if (args.length > 0 && (args[0].equals("start") || args[0].equals("delete"))) {
+                StartDeleteTraining.train(dir, args[0]);
             } else {
                 train(dir);
             }

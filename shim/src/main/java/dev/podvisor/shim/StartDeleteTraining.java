@@ -1,5 +1,7 @@
 package dev.podvisor.shim;
 
+import dev.podvisor.sandbox.SandboxCleanup;
+import dev.podvisor.sandbox.SandboxState;
 import dev.podvisor.storage.linux.Dup2;
 
 import java.io.ByteArrayOutputStream;
@@ -12,18 +14,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training run of the small AOT cache for {@code start} and {@code delete} ({@code AotTraining start-delete}):
- * the same calls as those actions, on a bundle in a temp directory, without touching this JVM's stdin, containerd's
+ * The training runs of the small AOT caches of {@code start} and {@code delete} ({@code AotTraining start},
+ * {@code AotTraining delete}; one cache each, because a JVM maps every class of its cache and delete's Jackson
+ * databind would cost start 470 classes): the same calls as those actions, on a bundle in a temp directory, without touching this JVM's stdin, containerd's
  * socket directory or any process but one {@code /bin/true}: the bundle's annotations, the socket bound and its fd
  * found and duplicated (onto itself), a child spawned with stdin inherited, the bundle files written, then
- * {@link DeleteCommand} on that bundle (no sandbox state: the cleanup finds nothing) printing a DeleteResponse.
+ * {@link DeleteCommand} on that bundle twice: without sandbox state (the cleanup finds nothing), and with the state
+ * a dead daemon's sandbox leaves (read with Jackson databind and undone: its state directory removed).
  */
 final class StartDeleteTraining {
 
     private StartDeleteTraining() {
     }
 
-    static void train(Path dir) throws Exception {
+    /** Trains {@code start}'s path ({@code action} "start") or {@code delete}'s ("delete"). */
+    static void train(Path dir, String action) throws Exception {
+        Path bundle = startPath(dir);
+        if (action.equals("delete")) {
+            deletePath(dir, bundle);
+        }
+    }
+
+    /** What start runs, on a new bundle under {@code dir}; returns the bundle. */
+    private static Path startPath(Path dir) throws Exception {
         Path bundle = Files.createDirectories(dir.resolve("bundle"));
         Files.createDirectories(bundle.resolve("rootfs"));
         Files.writeString(bundle.resolve("config.json"), """
@@ -53,12 +66,28 @@ final class StartDeleteTraining {
         BundleFiles.write(bundle, BundleFiles.SHIM_PID, Long.toString(pid));
         BundleFiles.write(bundle, BundleFiles.ADDRESS, ShimAddress.uri(socket));
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8).print(ShimAddress.uri(socket));
+        return bundle;
+    }
+
+    /** What delete runs on the bundle start made: without sandbox state, then with a dead sandbox's. */
+    private static void deletePath(Path dir, Path bundle) throws Exception {
         ByteArrayOutputStream response = new ByteArrayOutputStream();
         DeleteCommand.run(ShimFlags.parse(List.of("-namespace", "default", "-address", dir.resolve("c.sock").toString(),
                 "-id", "training", "-bundle", bundle.toString(), "delete")), Map.of(), bundle,
                 new PrintStream(response, true, StandardCharsets.UTF_8));
         if (response.size() == 0) {
             throw new IllegalStateException("delete printed no DeleteResponse");
+        }
+        // delete after a dead daemon whose sandbox left its persisted state (in the temp dir): read and undone
+        Path vmDir = Files.createDirectories(dir.resolve("state/training"));
+        SandboxState.initial("training", vmDir.toString(), dir.resolve("shared/training").toString()).save();
+        Files.writeString(bundle.resolve(SandboxCleanup.BUNDLE_LINK), vmDir.toString());
+        Files.deleteIfExists(bundle.resolve(BundleFiles.SHIM_PID));
+        DeleteCommand.run(ShimFlags.parse(List.of("-namespace", "default", "-address", dir.resolve("c.sock").toString(),
+                "-id", "training", "-bundle", bundle.toString(), "delete")), Map.of(), bundle,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        if (Files.exists(vmDir)) {
+            throw new IllegalStateException("delete left the training sandbox's state " + vmDir);
         }
     }
 }

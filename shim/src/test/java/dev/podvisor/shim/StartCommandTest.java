@@ -36,7 +36,7 @@ class StartCommandTest {
 
     @Test
     void theDaemonRunsWithTheDaemonsAotCacheWhenStartRanWithTheSmallOne() {
-        String[] start = {"-Xmx32m", "-XX:AOTCache=/p/lib/shim-start-delete.aot", "-Dpodvisor.daemon.aot-cache=/p/lib/shim.aot",
+        String[] start = {"-Xmx32m", "-XX:AOTCache=/p/lib/shim-start.aot", "-Dpodvisor.daemon.aot-cache=/p/lib/shim.aot",
                 "-cp", "/p/lib/*", "dev.podvisor.shim.ShimMain", "-id", "x", "start"};
         assertEquals(List.of("-Xmx32m", "-XX:AOTCache=/p/lib/shim.aot", "-cp", "/p/lib/*", "dev.podvisor.shim.ShimMain"),
                 StartCommand.daemonJvmArgs(start, "/p/lib/shim.aot"));
