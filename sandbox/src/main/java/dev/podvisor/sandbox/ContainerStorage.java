@@ -297,7 +297,8 @@ final class ContainerStorage {
             case BLOCK_PLAIN -> EmptyDirMode.BLOCK_PLAIN;
             default -> EmptyDirMode.SHARED_FS;
         };
-        return new PlannerSettings(mode, config.clh().disableBlockDeviceUse(), extra, config.clh().enableAnnotations());
+        return new PlannerSettings(mode, config.clh().disableBlockDeviceUse(), extra, config.clh().enableAnnotations(),
+                config.runtime().sandboxBindMounts());
     }
 
     /** Sizes guest tmpfs storages: the stock agent drops {@code size=} at creation (see the design). */

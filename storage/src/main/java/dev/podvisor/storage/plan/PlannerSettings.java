@@ -17,12 +17,23 @@ import java.util.regex.PatternSyntaxException;
  * @param enableAnnotations     {@code [hypervisor.clh] enable_annotations}: regular expressions; a hypervisor
  *                              annotation {@code io.katacontainers.config.hypervisor.<name>} is honoured only when
  *                              {@code <name>} fully matches one of them (Kata katautils/config.go, oci/utils.go)
+ * @param sandboxBindMounts     {@code [runtime] sandbox_bind_mounts}: host paths with an optional {@code @ro}
+ *                              (default) or {@code @rw}, shared with the guest under
+ *                              {@code /run/kata-containers/shared/containers/sandbox-mounts/<name>} (Kata
+ *                              virtcontainers/sandbox.go setupSandboxBindMounts)
  */
 public record PlannerSettings(
         EmptyDirMode emptyDirMode,
         boolean disableBlockDeviceUse,
         Map<String, List<String>> extraVirtiofs,
-        List<String> enableAnnotations) {
+        List<String> enableAnnotations,
+        List<String> sandboxBindMounts) {
+
+    /** Settings without configured sandbox bind mounts. */
+    public PlannerSettings(EmptyDirMode emptyDirMode, boolean disableBlockDeviceUse, Map<String, List<String>> extraVirtiofs,
+                           List<String> enableAnnotations) {
+        this(emptyDirMode, disableBlockDeviceUse, extraVirtiofs, enableAnnotations, List.of());
+    }
 
     public PlannerSettings {
         emptyDirMode = emptyDirMode == null ? EmptyDirMode.SHARED_FS : emptyDirMode;
@@ -32,6 +43,7 @@ public record PlannerSettings(
         }
         extraVirtiofs = java.util.Collections.unmodifiableMap(copy);
         enableAnnotations = enableAnnotations == null ? List.of() : List.copyOf(enableAnnotations);
+        sandboxBindMounts = sandboxBindMounts == null ? List.of() : List.copyOf(sandboxBindMounts);
         for (String regex : enableAnnotations) {
             try {
                 Pattern.compile(regex);
