@@ -16,7 +16,9 @@ import java.util.regex.PatternSyntaxException;
  *                              arguments of its own virtiofsd, in configuration order
  * @param enableAnnotations     {@code [hypervisor.clh] enable_annotations}: regular expressions; a hypervisor
  *                              annotation {@code io.katacontainers.config.hypervisor.<name>} is honoured only when
- *                              {@code <name>} fully matches one of them (Kata katautils/config.go, oci/utils.go)
+ *                              one of them matches somewhere in {@code <name>}: Go's unanchored
+ *                              {@code regexp.MatchString}, as Kata's oci/utils.go regexpContains (write
+ *                              {@code ^name$} for an exact name); the same rule as the configuration's own gate
  * @param sandboxBindMounts     {@code [runtime] sandbox_bind_mounts}: host paths with an optional {@code @ro}
  *                              (default) or {@code @rw}, shared with the guest under
  *                              {@code /run/kata-containers/shared/containers/sandbox-mounts/<name>} (Kata
@@ -61,7 +63,7 @@ public record PlannerSettings(
     /** Whether {@code io.katacontainers.config.hypervisor.<name>} is enabled by {@link #enableAnnotations}. */
     public boolean hypervisorAnnotationEnabled(String name) {
         for (String regex : enableAnnotations) {
-            if (Pattern.matches(regex, name)) {
+            if (Pattern.compile(regex).matcher(name).find()) {
                 return true;
             }
         }

@@ -21,10 +21,11 @@ class SettingsTest {
 
     @Test
     void annotationGates() {
-        PlannerSettings s = new PlannerSettings(null, false, null, List.of("enable_iommu", "extra_.*"));
+        PlannerSettings s = new PlannerSettings(null, false, null, List.of("enable_iommu", "^extra_.*"));
         assertTrue(s.hypervisorAnnotationEnabled("extra_virtiofs"));
-        assertFalse(s.hypervisorAnnotationEnabled("virtio_fs_extra_args"));
-        assertFalse(s.hypervisorAnnotationEnabled("enable_iommu_x"), "full match, as Kata");
+        assertFalse(s.hypervisorAnnotationEnabled("virtio_fs_extra_args"), "anchored by the pattern");
+        assertTrue(s.hypervisorAnnotationEnabled("enable_iommu_x"), "unanchored, as Go's regexp.MatchString in Kata");
+        assertFalse(s.hypervisorAnnotationEnabled("kernel_params"));
         assertThrows(IllegalArgumentException.class, () -> new PlannerSettings(null, false, null, List.of("(")));
     }
 
