@@ -1,6 +1,7 @@
 package dev.podvisor.storage.plan;
 
 import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
+import dev.podvisor.storage.virtiofs.ShellWords;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,7 +79,12 @@ record PodStorageConfig(
                     throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "' is already defined");
                 }
                 String args = entry.substring(colon + 1).trim();
-                List<String> argv = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
+                List<String> argv;
+                try {
+                    argv = ShellWords.split(args); // as the configuration's extra_virtiofs entries
+                } catch (IllegalArgumentException e) {
+                    throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "': " + e.getMessage());
+                }
                 try {
                     SafeVirtiofsdArgs.check(argv, "annotation " + EXTRA_VIRTIOFS + ": device '" + name + "'");
                 } catch (SafeVirtiofsdArgs.Refused refused) {

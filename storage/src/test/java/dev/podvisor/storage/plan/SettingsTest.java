@@ -76,4 +76,15 @@ class SettingsTest {
                 true, Map.of(), spec(), List.of(), Path.of(BUNDLE)), facts));
         assertTrue(mode.getMessage().startsWith("[runtime] sandbox_bind_mounts: malformed entry '/a/conf@rx'"), mode.getMessage());
     }
+
+    @Test
+    void extraVirtiofsAnnotationArgumentsAreSplitAsTheConfigurationSplitsThem() {
+        PlannerSettings gate = new PlannerSettings(null, false, null, List.of("extra_virtiofs"));
+        StoragePlan plan = StoragePlanner.plan(input(gate, Map.of(PodStorageConfig.EXTRA_VIRTIOFS,
+                "dev01:--thread-pool-size=2  -o 'xattr'"), spec(), List.of()), node().build());
+        assertEquals(List.of("--thread-pool-size=2", "-o", "xattr"), plan.virtioFsDevices().getFirst().virtiofsArgs());
+        PlanException open = assertThrows(PlanException.class, () -> StoragePlanner.plan(input(gate,
+                Map.of(PodStorageConfig.EXTRA_VIRTIOFS, "dev01:-o 'xattr"), spec(), List.of()), node().build()));
+        assertEquals("annotation " + PodStorageConfig.EXTRA_VIRTIOFS + ": device 'dev01': unterminated single quote", open.getMessage());
+    }
 }
