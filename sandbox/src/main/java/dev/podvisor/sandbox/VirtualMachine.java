@@ -126,8 +126,15 @@ public final class VirtualMachine {
      * Adds an extra virtio-fs device (Podvisor's {@code extra_virtiofs}): its own virtiofsd over
      * {@code sharedDir} with its own arguments (which replace {@code virtio_fs_extra_args}), hot-plugged with
      * {@code vm.add-fs}, tag = {@code name}.
+     *
+     * @throws IllegalArgumentException when the device's socket path would not fit a unix socket address
+     * @throws java.io.UncheckedIOException when virtiofsd or the hot-plug fails; the virtiofsd started is stopped
      */
     public void addVirtiofsDevice(String name, List<String> virtiofsdArgs, Path sharedDir) {
+        String tooLong = SocketPathLimit.tooLong(VmConfigs.virtiofsdSocket(vmDir, name));
+        if (tooLong != null) {
+            throw new IllegalArgumentException("adding virtio-fs device " + name + ": " + tooLong);
+        }
         Virtiofsd virtiofsd = null;
         try {
             virtiofsd = startVirtiofsd(settings, vmDir, new ExtraFsDevice(name, virtiofsdArgs, sharedDir));
