@@ -77,11 +77,25 @@ WRAPPER
   chmod 0755 "$1"
 }
 
-# wrapper_times LOG ACTION ID_REGEX : the microseconds of the successful ACTION invocations logged for ids
-# matching ID_REGEX (an awk extended regular expression), one a line.
+# wrapper_times LOG ACTION ID_REGEX : the microseconds of the ACTION invocations logged for ids matching
+# ID_REGEX (an awk extended regular expression), one a line, whatever their exit status.
 wrapper_times() {
   [[ -f "$1" ]] || return 0
-  awk -v a="$2" -v re="$3" '$1 == a && $3 == 0 && $4 ~ re { print $2 }' "$1"
+  awk -v a="$2" -v re="$3" '$1 == a && $4 ~ re { print $2 }' "$1"
+}
+
+# wrapper_failures LOG ACTION ID_REGEX : " (F of N exited with status S)" when F of the N invocations of
+# wrapper_times failed (S: their statuses, comma-separated), else nothing.
+wrapper_failures() {
+  [[ -f "$1" ]] || return 0
+  awk -v a="$2" -v re="$3" '$1 == a && $4 ~ re { n++; if ($3 != 0) { f++; if (!seen[$3]++) s = s (s == "" ? "" : ",") $3 } }
+    END { if (f) printf " (%d of %d exited with status %s)", f, n, s }' "$1"
+}
+
+# leftovers PATTERN : the pids of the processes whose command line holds PATTERN, one a line (the pattern is
+# read from a file so that grep's own command line does not hold it).
+leftovers() {
+  grep -lF -f <(printf '%s\n' "$1") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 || true
 }
 
 # --- shim processes and memory ----------------------------------------------------------------------

@@ -26,6 +26,7 @@
 # --peers DIR: where kata-shim-go-3.30.0.xz and kata-clh-testbed.toml are (default $PODVISOR_PEERS, else
 #   <repo>/../shared/peers). Without them, or without golat, the table says so and Podvisor is still measured.
 # golat: $GOLAT, golat on PATH, a prebuilt one beside the peers (../tools/ttrpc), else built by its build.sh.
+# PODVISOR_BENCH_LOGS=DIR: copy containerd's log and the timing wrappers' logs there before the clean-up.
 # Everything started (containerd, containers, shims, the private /dev/log, temp dirs) is removed at the end,
 # also on failure or Ctrl-C. The system's containerd and /dev/log are never touched.
 set -euo pipefail
@@ -48,7 +49,7 @@ while (($#)); do
     --no-setup) setup=0 ;;
     --no-build) build=0 ;;
     --no-planner) planner=0 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument '$1' ($usage)" ;;
   esac
   shift
@@ -80,6 +81,10 @@ started=0
 stop_containerd() {
   if ((started)); then
     started=0
+    if [[ -n "${PODVISOR_BENCH_LOGS:-}" ]]; then
+      mkdir -p "$PODVISOR_BENCH_LOGS"
+      cp -f "$ctrd/containerd.log" "$work"/timings-*.log "$work"/leftovers-*.txt "$PODVISOR_BENCH_LOGS/" 2>/dev/null || true
+    fi
     bash "$scripts/containerd-private.sh" stop "$ctrd" >&2
   fi
 }
@@ -156,7 +161,7 @@ for ((i = 1; i <= runs; i++)); do
 done
 
 # --- idle pods: memory, ttrpc latency, then delete after the daemon's death ---------------------------------
-declare -A mem1=() memn=() rtt=()
+declare -A mem1=() memn=() rtt=() left=()
 
 # wait_logged LOG ACTION ID : wait until LOG has an ACTION line for ID; false after DELETE_WAIT_S.
 wait_logged() {
@@ -203,6 +208,13 @@ idle_pods() {
     ctr_ tasks delete -f "${ids[p]}" >/dev/null 2>&1 || true
     ctr_ containers rm "${ids[p]}" >/dev/null
   done
+  local -a left_pids=()
+  mapfile -t left_pids < <(leftovers "b$hex-$key-p")
+  left[$key]="${#left_pids[@]}"
+  if ((left[$key] > 0)); then
+    ps -o pid,ppid,etime,args -p "$(IFS=,; echo "${left_pids[*]}")" >"$work/leftovers-$key.txt" 2>&1 || true
+    notes+=("**${left[$key]} processes** naming ${runtime[$key]}'s killed pods (its VMM, virtiofsd or guest) were still running after containerd's deletes; containerd-private.sh stop killed them at the end.")
+  fi
 }
 
 for key in "${shims[@]}"; do idle_pods "$key"; done
@@ -214,7 +226,7 @@ planner_ms=""
 if ((planner)); then
   log "storage planner benchmark (scripts/bench-planner.sh 1000)"
   if out="$(bash "$scripts/bench-planner.sh" 1000 2>&1)"; then
-    planner_ms="$(sed -n 's/^mounts=1000 median_ms=\([0-9.]*\).*/\1/p' <<<"$out")"
+    planner_ms="$(grep -o 'mounts=1000 median_ms=[0-9.]*' <<<"$out" | cut -d= -f3)" || true
   fi
   [[ -n "$planner_ms" ]] || notes+=("planner benchmark failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')")
 fi
@@ -225,13 +237,22 @@ has() { [[ " ${shims[*]} " == *" $1 "* ]]; }
 median_of() { printf '%s' "${run_us[$1]:-}" | median; }
 start_of() { wrapper_times "${timings[$1]}" start '-r[0-9]+$' | median; }
 delete_of() { wrapper_times "${timings[$1]}" delete "$2" | median; }
+# delete_cell KEY ID_REGEX : the median delete time of KEY's shim with how many of the calls failed.
+delete_cell() { printf '%s%s' "$(fmt_us "$(delete_of "$1" "$2")")" "$(wrapper_failures "${timings[$1]}" delete "$2")"; }
+# delete_ratio ID_REGEX : the ratio of the median deletes, "—" when a delete of either shim failed.
+delete_ratio() {
+  if [[ -n "$(wrapper_failures "${timings[pv]}" delete "$1")$(wrapper_failures "${timings[kg]}" delete "$1")" ]]; then
+    printf '—'
+  else
+    ratio "$(delete_of pv "$1")" "$(delete_of kg "$1")"
+  fi
+}
 plural() { if (($1 > 1)); then printf s; fi; }
 field() { awk -v i="$2" '{ print $i }' <<<"${1:-}"; }
 
 peer_cell() { if has kg; then "$@"; else printf 'absent'; fi; }
 pv_run="$(median_of pv)" kg_run="$(median_of kg)"
 pv_start="$(start_of pv)" kg_start="$(start_of kg)"
-pv_delete="$(delete_of pv '-p[0-9]+$')" kg_delete="$(delete_of kg '-p[0-9]+$')"
 pv_rm_delete="$(delete_of pv '-r[0-9]+$')" kg_rm_delete="$(delete_of kg '-r[0-9]+$')"
 
 echo
@@ -244,11 +265,11 @@ row "… min–max" "$pv_span" "$(peer_cell printf '%s' "$kg_span")" ""
 row "… through runc (reference)" "$(fmt_us "$(median_of runc)")" "" ""
 row "shim \`start\` as containerd runs it, median of $runs" "$(fmt_us "$pv_start")" \
   "$(peer_cell fmt_us "$kg_start")" "$(ratio "$pv_start" "$kg_start")"
-row "shim \`delete\` containerd runs after the daemon's SIGKILL, median of $pods" "$(fmt_us "$pv_delete")" \
-  "$(peer_cell fmt_us "$kg_delete")" "$(ratio "$pv_delete" "$kg_delete")"
+row "shim \`delete\` containerd runs after the daemon's SIGKILL, median of $pods" "$(delete_cell pv '-p[0-9]+$')" \
+  "$(peer_cell delete_cell kg '-p[0-9]+$')" "$(delete_ratio '-p[0-9]+$')"
 if [[ -n "$pv_rm_delete$kg_rm_delete" ]]; then
-  row "shim \`delete\` containerd ran during \`ctr run --rm\`, median" "$(fmt_us "$pv_rm_delete")" \
-    "$(peer_cell fmt_us "$kg_rm_delete")" "$(ratio "$pv_rm_delete" "$kg_rm_delete")"
+  row "shim \`delete\` containerd runs after \`ctr run --rm\` (shim gone), median" "$(delete_cell pv '-r[0-9]+$')" \
+    "$(peer_cell delete_cell kg '-r[0-9]+$')" "$(delete_ratio '-r[0-9]+$')"
 fi
 names=(RSS PSS private)
 for at in 1 "$pods"; do
@@ -286,7 +307,8 @@ cat <<NOTES
   of the shim daemons only (private = Private_Clean + Private_Dirty), read ${SETTLE_S} s after the last pod started.
 - \`start\`/\`delete\`: the wall time of the shim binary invoked by containerd, timed by a wrapper registered as
   the runtime's containerd-shim-<name>-v2. containerd runs \`delete\` for a shim whose daemon died, so each
-  idle pod's daemon was SIGKILLed and the delete that followed was timed$rm_note.
+  idle pod's daemon was SIGKILLed and the delete that followed was timed$rm_note. A failed delete's reason is
+  in containerd's log (PODVISOR_BENCH_LOGS=DIR keeps it).
 - ttrpc: golat (Go ttrpc 1.1.1 client), $calls State calls on one connection after 1,000 warm-up calls, on the
   first idle pod's shim. Testbed: stand-ins for cloud-hypervisor, virtiofsd and the guest (no VM boot).
 - $(nproc) cores, load average $load_before before and $load_after after the runs; containerd $containerd_version;
