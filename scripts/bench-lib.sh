@@ -98,6 +98,18 @@ leftovers() {
   grep -lF -f <(printf '%s\n' "$1") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 || true
 }
 
+# wait_logged LOG ACTION ID SECONDS : wait until LOG has an ACTION line for ID; false after SECONDS.
+wait_logged() {
+  local i
+  for ((i = 0; i < $4 * 10; i++)); do
+    if [[ -f "$1" ]] && awk -v a="$2" -v id="$3" '$1 == a && $4 == id { found = 1 } END { exit !found }' "$1"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
 # --- shim processes and memory ----------------------------------------------------------------------
 
 # shim_pid STATE_DIR SOCK ID : the pid of the shim daemon serving container ID: the bundle's shim.pid, else
@@ -126,6 +138,25 @@ memory_means() {
     $1 == "Rss:" { rss += $2 } $1 == "Pss:" { pss += $2 }
     $1 == "Private_Clean:" || $1 == "Private_Dirty:" { priv += $2 }
     END { printf "%d %d %d\n", rss / n, pss / n, priv / n }'
+}
+
+# remove_kata_state ID_PREFIX : removes what Kata's Go shim left on the host for sandboxes whose id starts
+# with ID_PREFIX: its state dirs (/run/vc/sbs, /run/vc/vm, /run/kata-containers/shared/sandboxes) and its
+# cgroups kata_<id> (one per v1 controller, under the `default` namespace parent). Its `delete` leaves them
+# when it fails (see bench.sh's notes). Call it once the sandboxes' processes are gone; a directory with a
+# mount under it is left (and reported). Prints what it removed, one a line.
+remove_kata_state() {
+  local d
+  for d in /run/vc/sbs/"$1"* /run/vc/vm/"$1"* /run/kata-containers/shared/sandboxes/"$1"*; do
+    [[ -e "$d" ]] || continue
+    if findmnt -rn -o TARGET | grep -qF -- "$d"; then
+      echo "left $d: something is mounted under it" >&2
+      continue
+    fi
+    rm -rf --one-file-system -- "$d" && echo "$d"
+  done
+  # cgroup directories hold only kernel files: rmdir, children first
+  find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -depth -type d -path "*/kata_$1*" -print -exec rmdir {} \; 2>/dev/null || true
 }
 
 # --- ttrpc latency (golat) --------------------------------------------------------------------------
