@@ -94,7 +94,9 @@ cleanup() {
   stop_containerd || rc=1
   # Kata's delete of a pod whose daemon died can fail and leave its state: ours all start with b$hex-kg-
   if [[ -e "$work/peer/containerd-shim-kata-v2" ]]; then
-    remove_kata_state "b$hex-kg-" | sed 's/^/[bench.sh] removed what Kata left: /' >&2
+    local removed
+    removed="$(remove_kata_state "b$hex-kg-" | wc -l)"
+    if ((removed > 0)); then log "removed $removed directories Kata left (/run/vc, /run/kata-containers, cgroups)"; fi
   fi
   rm -rf --one-file-system "$work"
   exit "$rc"
@@ -290,7 +292,7 @@ else
   row "ttrpc \`State\` p50 / p99 / calls/s" "no golat" "no golat" "—"
 fi
 if ((planner)); then
-  row "storage planner, 1,000 mounts, median (goal ≤ 5 ms)" "${planner_ms:+$planner_ms ms}${planner_ms:-failed}" "" ""
+  row "storage planner, 1,000 mounts, median (goal ≤ 5 ms)" "$(if [[ -n "$planner_ms" ]]; then printf '%s ms' "$planner_ms"; else printf failed; fi)" "" ""
 fi
 
 rm_note=""
