@@ -303,9 +303,10 @@ cat <<NOTES
 - ratio = Podvisor ÷ Kata Go (for calls/s, above 1× means Podvisor serves more). Memory: /proc/PID/smaps_rollup
   of the shim daemons only (private = Private_Clean + Private_Dirty), read ${SETTLE_S} s after the last pod started.
 - \`start\`/\`delete\`: the wall time of the shim binary invoked by containerd, timed by a wrapper registered as
-  the runtime's containerd-shim-<name>-v2 (its bash start, a few ms, is in both shims' \`ctr run\` walls). containerd runs \`delete\` for a shim whose daemon died, so each
-  idle pod's daemon was SIGKILLed and the delete that followed was timed$rm_note. A failed delete's reason is
-  in containerd's log (PODVISOR_BENCH_LOGS=DIR keeps it).
+  the runtime's containerd-shim-<name>-v2 (its bash start, a few ms, is in both shims' \`ctr run\` walls).
+  containerd runs \`delete\` for a shim whose daemon died, so each idle pod's daemon was SIGKILLed and the
+  delete that followed was timed$rm_note. A failed delete's reason is in containerd's log
+  (PODVISOR_BENCH_LOGS=DIR keeps it).
 - ttrpc: golat (Go ttrpc 1.1.1 client), $(fmt_count "$calls") State calls on one connection after 1,000 warm-up calls,
   on the first idle pod's shim. Testbed: stand-ins for cloud-hypervisor, virtiofsd and the guest (no VM boot).
 - $(nproc) cores, load average $load_before before and $load_after after the runs; containerd $containerd_version;
