@@ -71,6 +71,10 @@ class ProxySnapshotterIT {
             PrivateContainerd containerd = PrivateContainerd.builder().runtimeConfig(config)
                     .shim(Installed.get().shimLauncher()).proxySnapshotter(SNAPSHOTTER, snap.socket()).start();
             try (containerd) {
+                // containerd dials the proxy when it starts; a first handshake that took too long on a loaded
+                // machine leaves the connection in back-off for a moment ("timed out waiting for server handshake")
+                assertTrue(Poll.until(() -> containerd.ctr("snapshots", "--snapshotter", SNAPSHOTTER, "ls").ok(), true,
+                        Duration.ofSeconds(60)), "containerd reaches the proxy snapshotter");
                 BusyboxImage.importInto(containerd, "default");
                 String id = containerd.uniqueId("proxysnap");
                 containerd.ctr(Duration.ofSeconds(180), "run", "-d", "--snapshotter", SNAPSHOTTER, "--runtime", RUNTIME,
