@@ -5,7 +5,6 @@ import dev.podvisor.sandbox.log.LogfmtLog;
 import dev.podvisor.sandbox.metrics.PodMetrics;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Objects;
 
 /**
@@ -61,9 +60,7 @@ final class DiskUnplug {
                 return true;
             }
             return failed(deviceId, e);
-        } catch (IOException | UncheckedIOException e) {
-            return failed(deviceId, e);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return failed(deviceId, e);
         }
     }
