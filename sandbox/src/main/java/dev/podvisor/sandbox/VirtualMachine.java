@@ -238,10 +238,21 @@ public final class VirtualMachine {
     /** Hot-unplugs a device by its Cloud Hypervisor id. */
     public void detach(String deviceId) {
         try {
-            vmm.client().removeDevice(deviceId);
+            removeDevice(deviceId);
         } catch (IOException e) {
             throw new UncheckedIOException("vm.remove-device " + deviceId + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code PUT vm.remove-device {"id": deviceId}}.
+     *
+     * @throws dev.podvisor.hypervisor.clh.CloudHypervisorApiException when Cloud Hypervisor refuses (404 for an id
+     *                                                                 it does not know, 500 otherwise)
+     * @throws IOException                                             when the VMM cannot be reached
+     */
+    public void removeDevice(String deviceId) throws IOException {
+        vmm.client().removeDevice(deviceId);
     }
 
     /** Whether the VMM process still runs. */
