@@ -5,7 +5,6 @@ import dev.podvisor.it.snapshotter.ProxySnapshotter;
 import dev.podvisor.it.support.BusyboxImage;
 import dev.podvisor.it.support.CommandResult;
 import dev.podvisor.it.support.Commands;
-import dev.podvisor.it.support.ContainerdVersion;
 import dev.podvisor.it.support.Installed;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.Poll;
@@ -109,21 +108,18 @@ class ProxySnapshotterIT {
                 containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
                 assertEquals("STOPPED", Tasks.awaitStatus(containerd, id, "STOPPED", Duration.ofSeconds(60)));
                 containerd.ctr(Duration.ofSeconds(60), "task", "delete", id).requireSuccess();
-                // UNPLUG (branch h/unplug): once the shim unplugs a container's rootfs disk at its deletion, assert
-                // here that the stand-in's log has vm.remove-device for the disk added above and that the loop
-                // device is detached before containerd stops (today only the VM's end releases it, see below).
+                // the shim unplugs the disk when its container is deleted and, this being the sandbox's only
+                // container, then ends with its VM (1.6: the task's end; 2.1: Delete then Shutdown); the unplug
+                // while a pod runs on is shown by BlockRootfsIT.deletingTheOnlyUserOfARootfsDiskUnplugsItWhileThePodRuns
                 containerd.ctr("container", "rm", id).requireSuccess();
 
                 // containerd's garbage collector removes the snapshot from the proxy (Remove), which detaches it
                 assertEquals(Map.of(), Poll.until(snap::activeDevices, Map.of(), Duration.ofSeconds(60)),
                         "containerd removed the container's snapshot");
-                if (containerd.version() == ContainerdVersion.V1_6) {
-                    // 1.6: the shim ends with the task of its only container, so the VM no longer holds the device
-                    assertEquals("", Poll.until(() -> backingDir(device), "", Duration.ofSeconds(60)),
-                            "the rootfs loop device is detached once its container is removed");
-                }
+                assertEquals("", Poll.until(() -> backingDir(device), "", Duration.ofSeconds(60)),
+                        "the rootfs loop device is detached once its container is removed, before containerd stops");
             }
-            // 2.1 may keep the shim until containerd stops; by now nothing holds the device
+            // and containerd's stop leaves nothing holding it either
             assertEquals("", Poll.until(() -> backingDir(rootfs[0]), "", Duration.ofSeconds(30)),
                     "the rootfs loop device is detached");
             assertTrue(snap.activeDevices().isEmpty(), "no active snapshot is left: " + snap.names());
