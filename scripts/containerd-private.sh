@@ -4,6 +4,7 @@
 #   containerd-private.sh start DIR [--runtime-config TOML] [--shim PATH] [--sandbox-image NAME]
 #                                   [--log-level LEVEL] [--cni] [--containerd-bin BINDIR] [--dev-log]
 #                                   [--cni-mtu MTU] [--cni-networks N] [--blockfile]
+#                                   [--proxy-snapshotter NAME=SOCKET]
 #   containerd-private.sh stop  DIR [--keep]
 #   containerd-private.sh ctr   DIR CTR-ARGS...
 #   containerd-private.sh env   DIR
@@ -25,6 +26,8 @@
 #        /24 behind the second bridge). The bridge names are listed in DIR/cni/bridges.
 #        --blockfile (containerd 2.x): enables containerd's blockfile snapshotter (each snapshot an ext4 image
 #        file, handed out as an `ext4` mount with the `loop` option), its scratch image DIR/blockfile-scratch.img.
+#        --proxy-snapshotter NAME=SOCKET: a `[proxy_plugins.NAME] type = "snapshot"` entry, containerd's client of
+#        a snapshotter served on the unix socket SOCKET (`ctr run --snapshotter NAME`); config versions 2 and 3.
 # stop:  kills every task of every namespace, stops containerd, kills the shims it started (and their
 #        process trees), unmounts everything under DIR and removes DIR (--keep: keep DIR's files).
 #        Exits non-zero if anything is left.
@@ -34,7 +37,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,32p' "$0" >&2; exit 2; }
+usage() { sed -n '2,35p' "$0" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 cmd="$1"
 dir="$2"
@@ -94,7 +97,7 @@ wait_gone() {
 
 cmd_start() {
   local runtime_config="" shim="$PODVISOR_PREFIX/bin/containerd-shim-kata-v2"
-  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 bin="" dev_log=0 cni_mtu="" cni_networks=1 blockfile=0
+  local sandbox_image="docker.io/library/busybox:podvisor-pause" level=info cni=0 bin="" dev_log=0 cni_mtu="" cni_networks=1 blockfile=0 proxy=""
   while (($#)); do
     case "$1" in
       --runtime-config) [[ $# -ge 2 ]] || die "--runtime-config needs a file"; runtime_config="$2"; shift ;;
@@ -108,6 +111,9 @@ cmd_start() {
       --cni-networks) [[ $# -ge 2 && "$2" =~ ^[12]$ ]] || die "--cni-networks '${2:-}': must be 1 or 2"
         cni_networks="$2"; cni=1; shift ;;
       --blockfile) blockfile=1 ;;
+      --proxy-snapshotter) [[ $# -ge 2 && "$2" =~ ^[A-Za-z0-9_-]+=/.+$ ]] ||
+        die "--proxy-snapshotter '${2:-}': must be NAME=/absolute/socket (NAME of letters, digits, _ and -)"
+        proxy="$2"; shift ;;
       *) die "start: unknown argument '$1'" ;;
     esac
     shift
@@ -157,6 +163,7 @@ cmd_start() {
     ((major >= 2)) || die "--blockfile needs containerd 2.x (the blockfile snapshotter came with 2.0)"
     enable_blockfile
   fi
+  if [[ -n "$proxy" ]]; then add_proxy_snapshotter "${proxy%%=*}" "${proxy#*=}"; fi
   mv -f "$config.tmp" "$config"
 
   {
@@ -308,6 +315,17 @@ enable_blockfile() {
     fs_type = "ext4"
     mount_options = []
     recreate_scratch = false
+TOML
+}
+
+# add_proxy_snapshotter NAME SOCKET : a proxy snapshotter plugin in $config.tmp (a top-level table, the same
+# in config versions 2 and 3).
+add_proxy_snapshotter() {
+  cat >>"$config.tmp" <<TOML
+
+[proxy_plugins.$1]
+  type = "snapshot"
+  address = "$2"
 TOML
 }
 

@@ -30,14 +30,18 @@ APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc 
   coreutils tar gzip findutils)
 SHIM_MAIN=dev.podvisor.shim.ShimMain
 CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
-# Lean flags for a JVM per pod (measured with scripts/bench.sh, see docs/decisions/0004-shim-jvm-flags.md):
-# a small heap with a 3 MB young generation, one C1 compiler thread and a small code cache; the JDK's CDS
-# archive mapped without relocation so its pages stay clean and shared between the shims of all pods.
-# -Xms16m: the AOT cache's archived heap objects need room at start. JVM logging is off but for errors on
-# stderr: the shim's stdout is protocol (start prints the address, delete a DeleteResponse).
-LEAN_FLAGS="-XX:+UseSerialGC -Xms16m -Xmn3m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
+# Lean flags for a JVM per pod (measured with scripts/bench.sh, see docs/decisions/0004-shim-jvm-flags.md and
+# 0006-shim-memory.md): a small heap with a 2 MB young generation, one C1 compiler thread and a small code
+# cache; the AOT cache mapped without relocation so its read-only pages stay clean and shared between the shims
+# of all pods. -Xms6m: the AOT cache's archived heap objects (1.5 MB) need room in the old generation at start.
+# TrimNativeHeapInterval: glibc keeps the peak of malloc (C1's arenas at start-up, ~7 MB) unless trimmed.
+# -XX:-AOTReplayTraining: C1 alone has no use for the cache's method profiles (a thread and a megabyte saved).
+# JVM logging is off but for errors on stderr: the shim's stdout is protocol (start prints the address,
+# delete a DeleteResponse).
+LEAN_FLAGS="-XX:+UseSerialGC -Xms6m -Xmn2m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
 -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=12m -XX:-UsePerfData \
--XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:+UseCompactObjectHeaders \
+-XX:TrimNativeHeapInterval=3000 -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-AOTReplayTraining \
+-XX:+UseCompactObjectHeaders \
 --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xlog:disable -Xlog:all=error:stderr"
 
 do_apt=1
@@ -205,7 +209,8 @@ train_aot_cache() {
   rm -f "$cache"
   log "training the shim's AOT cache"
   # shellcheck disable=SC2086  # LEAN_FLAGS is a list of flags
-  if ! MALLOC_ARENA_MAX=2 "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS -XX:AOTCacheOutput="$cache" \
+  # -XX:-AOTRecordTraining: no method profiles in the cache (C1 does not use them; see LEAN_FLAGS).
+  if ! MALLOC_ARENA_MAX=2 "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS -XX:-AOTRecordTraining -XX:AOTCacheOutput="$cache" \
     -cp "$prefix/lib/*" dev.podvisor.shim.AotTraining ${2:-} </dev/null >"$cache.log" 2>&1; then
     log "AOT training failed (see $cache.log); the launchers run without a cache"
     rm -f "$cache"

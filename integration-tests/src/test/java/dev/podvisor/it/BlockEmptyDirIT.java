@@ -86,11 +86,14 @@ class BlockEmptyDirIT {
             assertFalse(mountinfo.contains(image.toString()), "the image is never mounted on the host");
 
             containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
-            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id);
-            containerd.ctr("container", "rm", id);
+            // ctr refuses to delete a task that has not stopped yet ("task must be stopped before deletion")
+            assertEquals("STOPPED", dev.podvisor.it.support.Tasks.awaitStatus(containerd, id, "STOPPED", Duration.ofSeconds(60)));
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id).requireSuccess();
+            containerd.ctr("container", "rm", id).requireSuccess();
+            // the pod's only container is gone, so is the sandbox: its pod-scoped disk went with it
+            assertEquals("", dev.podvisor.it.support.Poll.until(() -> Commands.run(List.of("losetup", "-j",
+                    image.toString())).stdout().strip(), "", Duration.ofSeconds(30)), "no loop device left on the image");
         }
-        CommandResult loops = Commands.run(List.of("losetup", "-j", image.toString()));
-        assertEquals("", loops.stdout().strip(), "no loop device left on the image");
         CommandResult onImage = Commands.run(List.of("debugfs", "-R", "cat /file", image.toString()),
                 new byte[0], Duration.ofSeconds(30), Map.of());
         assertEquals("plain\n", onImage.stdout(), "the data is in the image: " + onImage);

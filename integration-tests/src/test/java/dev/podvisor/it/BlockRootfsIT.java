@@ -6,7 +6,11 @@ import dev.podvisor.it.support.Commands;
 import dev.podvisor.it.support.ContainerdVersion;
 import dev.podvisor.it.support.Installed;
 import dev.podvisor.it.support.Leftovers;
+import dev.podvisor.it.support.Poll;
+import dev.podvisor.it.support.Tasks;
 import dev.podvisor.it.support.PrivateContainerd;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,6 +40,7 @@ class BlockRootfsIT {
 
     static final String RUNTIME = "io.containerd.kata.v2";
     static final String SNAPSHOTTER = "blockfile";
+    static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -82,8 +87,17 @@ class BlockRootfsIT {
                 }
             }
 
+            long shim = Long.parseLong(Files.readString(containerd.bundle("default", id).resolve("shim.pid")).strip());
             containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
-            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id);
+            // ctr refuses to delete a task that has not stopped yet ("task must be stopped before deletion")
+            assertEquals("STOPPED", Tasks.awaitStatus(containerd, id, "STOPPED", Duration.ofSeconds(60)));
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id).requireSuccess();
+            // containerd 2.1 sends Shutdown after Delete (no sandbox API): the shim of its only container ends
+            assertTrue(Poll.until(() -> ProcessHandle.of(shim).map(ProcessHandle::isAlive).orElse(false), false,
+                    Duration.ofSeconds(30)) == Boolean.FALSE, "the shim " + shim + " ends after the delete of its only task");
+            for (Path snapshot : files(snapshots)) {
+                assertEquals(List.of(), loopsOf(snapshot), "no loop device is left on " + snapshot);
+            }
             // the container's write is in its snapshot file, read without mounting it
             String found = null;
             for (Path snapshot : files(snapshots)) {
@@ -94,9 +108,83 @@ class BlockRootfsIT {
                 }
             }
             assertTrue(found != null, "the container's write is in its snapshot file");
-            containerd.ctr("container", "rm", id);
+            containerd.ctr("container", "rm", id).requireSuccess();
         }
         // closing the private containerd asserted that no loop device, mount or process of it is left
+    }
+
+    /**
+     * A pod of two containers (a sandbox on the default snapshotter, an app on blockfile): deleting the app
+     * ({@code ctr task delete} + {@code ctr container rm}) unplugs its rootfs disk at once
+     * ({@code vm.remove-device} after the agent's RemoveContainer), the guest forgets it and the loop device
+     * standing for it in the testbed is detached, while the pod's shim and VM run on.
+     */
+    @Test
+    void deletingTheOnlyUserOfARootfsDiskUnplugsItWhileThePodRuns() throws Exception {
+        Path configDir = dir.resolve("config");
+        Path config = TestbedConfig.write(configDir, "", 30);
+        try (PrivateContainerd containerd = PrivateContainerd.builder().containerd(ContainerdVersion.V2_1)
+                .runtimeConfig(config).blockfile(true).start()) {
+            BusyboxImage.importInto(containerd, "default");
+            String pod = containerd.uniqueId("blkpod");
+            String app = containerd.uniqueId("blkapp");
+            markers.add(pod);
+            markers.add(app);
+            Path snapshots = containerd.dir().resolve("root/io.containerd.snapshotter.v1.blockfile/snapshots");
+            String loop = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+            String shim = Installed.get().shimLauncher().toString();
+            containerd.ctr(Duration.ofSeconds(180), "run", "-d", "--runtime", shim,
+                    "--annotation", "io.kubernetes.cri.container-type=sandbox",
+                    "--annotation", "io.kubernetes.cri.sandbox-id=" + pod,
+                    BusyboxImage.NAME, pod, "sh", "-c", loop).requireSuccess();
+            containerd.ctr(Duration.ofSeconds(180), "run", "-d", "--snapshotter", SNAPSHOTTER, "--runtime", shim,
+                    "--annotation", "io.kubernetes.cri.container-type=container",
+                    "--annotation", "io.kubernetes.cri.sandbox-id=" + pod,
+                    BusyboxImage.NAME, app, "sh", "-c", loop).requireSuccess();
+            Path guestLog = configDir.resolve("state").resolve(pod).resolve("testbed.jsonl");
+            JsonNode added = events(guestLog).stream().filter(e -> e.path("kind").asText().equals("control")
+                    && e.path("event").asText().equals("add-disk")
+                    && e.path("path").asText().startsWith(snapshots.toString())).findFirst().orElseThrow();
+            String diskId = added.path("id").asText();
+            Path snapshot = Path.of(added.path("path").asText());
+            assertEquals(1, loopsOf(snapshot).size(), "the guest's stand-in block device for the app's rootfs disk");
+            long podShim = Long.parseLong(Files.readString(containerd.bundle("default", pod).resolve("shim.pid")).strip());
+
+            containerd.ctr("task", "kill", "-s", "SIGTERM", app).requireSuccess();
+            assertEquals("STOPPED", Tasks.awaitStatus(containerd, app, "STOPPED", Duration.ofSeconds(60)));
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", app).requireSuccess();
+            containerd.ctr("container", "rm", app).requireSuccess();
+
+            List<JsonNode> log = events(guestLog);
+            assertTrue(log.stream().anyMatch(e -> e.path("kind").asText().equals("api-request")
+                    && e.path("path").asText().endsWith("vm.remove-device")
+                    && e.path("body").path("id").asText().equals(diskId)), "vm.remove-device " + diskId + " was called");
+            assertEquals(Boolean.TRUE, Poll.until(() -> events(guestLog).stream().anyMatch(e -> e.path("kind").asText()
+                    .equals("control") && e.path("event").asText().equals("remove-device")
+                    && e.path("id").asText().equals(diskId) && e.path("known").asBoolean()), true, Duration.ofSeconds(10)),
+                    "the guest saw disk " + diskId + " go");
+            assertEquals(List.of(), loopsOf(snapshot), "the unplugged disk's loop device is detached");
+            assertTrue(ProcessHandle.of(podShim).map(ProcessHandle::isAlive).orElse(false), "the pod's shim runs on");
+            CommandResult still = containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "p", pod, "true");
+            assertEquals(0, still.exitCode(), "the pod still runs: " + still);
+
+            containerd.ctr("task", "kill", "-s", "SIGTERM", pod).requireSuccess();
+            assertEquals("STOPPED", Tasks.awaitStatus(containerd, pod, "STOPPED", Duration.ofSeconds(60)));
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", pod).requireSuccess();
+            containerd.ctr("container", "rm", pod).requireSuccess();
+        }
+    }
+
+    private static List<JsonNode> events(Path file) {
+        try {
+            List<JsonNode> lines = new ArrayList<>();
+            for (String line : Files.readAllLines(file)) {
+                lines.add(JSON.readTree(line));
+            }
+            return lines;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static List<Path> files(Path dir) throws java.io.IOException {

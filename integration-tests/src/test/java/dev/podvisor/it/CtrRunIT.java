@@ -140,7 +140,7 @@ class CtrRunIT extends CtrScenarios {
         for (String id : List.of(app, pod)) {
             containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
             assertEquals("STOPPED", awaitStatus(id, "STOPPED"));
-            containerd.ctr("task", "delete", id);
+            containerd.ctr("task", "delete", id).requireSuccess();
             containerd.ctr("container", "rm", id).requireSuccess();
         }
     }

@@ -70,8 +70,12 @@ class DirectVolumeIT {
 
     @Test
     void aVolumeAddedWithTheCliIsMountedOnlyInTheGuestAndReportsTheGuestsFigures() throws Exception {
+        // createFilesystem on a device that holds ext4 already: the guest must not format it (the kata-agent 4.x
+        // formats whenever the storage says create_filesystem), so the file put there first is still there
+        sh("echo before > " + dir.resolve("before.txt") + " && debugfs -w -R 'write " + dir.resolve("before.txt")
+                + " before' " + image);
         String mountInfo = "{\"volume-type\":\"directvol\",\"device\":\"" + loop
-                + "\",\"fstype\":\"ext4\",\"metadata\":{},\"options\":[\"bind\",\"rw\"]}";
+                + "\",\"fstype\":\"ext4\",\"metadata\":{\"createFilesystem\":\"true\"},\"options\":[\"bind\",\"rw\"]}";
         cli("add", "--volume-path", volumePath.toString(), "--mount-info", mountInfo).requireSuccess();
         Path record = recordDir();
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(record)));
@@ -89,8 +93,9 @@ class DirectVolumeIT {
             assertTrue(Files.isRegularFile(record.resolve(id)), "the sandbox-id file names the pod using the volume");
 
             CommandResult inside = containerd.ctr(Duration.ofSeconds(60), "task", "exec", "--exec-id", "w", id, "sh", "-c",
-                    "echo direct > /data/file && sync && grep ' /data ' /proc/mounts && stat -f -c '%b %S' /data");
+                    "cat /data/before && echo direct > /data/file && sync && grep ' /data ' /proc/mounts && stat -f -c '%b %S' /data");
             assertEquals(0, inside.exitCode(), inside.toString());
+            assertTrue(inside.stdout().startsWith("before\n"), "the device was not formatted: " + inside);
             String mountLine = inside.stdout().lines().filter(l -> l.contains(" /data ")).findFirst().orElseThrow();
             assertTrue(mountLine.contains(" /data ext4 "), "ext4 in the guest: " + inside);
             assertFalse(mountLine.matches(".*[ ,]r?bind[ ,].*"), "bind/rbind never reach the guest mount: " + mountLine);
@@ -110,9 +115,19 @@ class DirectVolumeIT {
             assertEquals(guestTotal, usage.path("total").asLong(), "the guest's total: " + stats.stdout());
             assertTrue(usage.path("used").asLong() > 0 && usage.path("available").asLong() > 0, stats.stdout());
 
+            // the operator grows the device first; the kata-agent (4.x) refuses ResizeVolume whatever the volume,
+            // and the refusal comes back to the CLI as is
+            sh("truncate -s 128M " + image + " && losetup -c " + loop);
+            CommandResult resize = cli("resize", "--volume-path", volumePath.toString(), "--size",
+                    String.valueOf(128L << 20));
+            assertEquals(1, resize.exitCode(), resize.toString());
+            assertTrue(resize.stderr().contains("resize_volume is not implemented in kata-agent"), resize.toString());
+
             containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
-            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id);
-            containerd.ctr("container", "rm", id);
+            // ctr refuses to delete a task that has not stopped yet ("task must be stopped before deletion")
+            assertEquals("STOPPED", dev.podvisor.it.support.Tasks.awaitStatus(containerd, id, "STOPPED", Duration.ofSeconds(60)));
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id).requireSuccess();
+            containerd.ctr("container", "rm", id).requireSuccess();
         }
         CommandResult onDevice = Commands.run(List.of("debugfs", "-R", "cat /file", image.toString()),
                 new byte[0], Duration.ofSeconds(30), Map.of());

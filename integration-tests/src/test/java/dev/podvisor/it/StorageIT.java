@@ -5,6 +5,7 @@ import dev.podvisor.it.support.CommandResult;
 import dev.podvisor.it.support.Commands;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
+import dev.podvisor.it.support.Tasks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -120,8 +121,9 @@ class StorageIT {
             assertTrue(isEmpty(csiTarget), "the CSI target directory stays empty on the host");
 
             containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
-            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id);
-            containerd.ctr("container", "rm", id);
+            assertEquals("STOPPED", Tasks.awaitStatus(containerd, id, "STOPPED", Duration.ofSeconds(60)));
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id).requireSuccess();
+            containerd.ctr("container", "rm", id).requireSuccess();
         }
         assertFalse(Files.exists(memory.resolve("file")), "still not on the host after the pod is gone");
         // the block volume's data is on the device: read the image without mounting it
@@ -156,8 +158,9 @@ class StorageIT {
                     virtiofsds.get(0));
             assertFalse(Files.exists(source.resolve("new")));
             containerd.ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
-            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id);
-            containerd.ctr("container", "rm", id);
+            assertEquals("STOPPED", Tasks.awaitStatus(containerd, id, "STOPPED", Duration.ofSeconds(60)));
+            containerd.ctr(Duration.ofSeconds(60), "task", "delete", id).requireSuccess();
+            containerd.ctr("container", "rm", id).requireSuccess();
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.podvisor.it.support.Commands;
 import dev.podvisor.it.support.Installed;
 import dev.podvisor.it.support.Leftovers;
 import dev.podvisor.it.support.PrivateContainerd;
+import dev.podvisor.it.support.TestbedLog;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -308,12 +309,7 @@ class VirtioFsDevicesIT {
     }
 
     private static List<JsonNode> testbedLog(Path file) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> entries = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            entries.add(json.readTree(line));
-        }
-        return entries;
+        return TestbedLog.read(file);
     }
 
     /** The contents of the regular files below {@code root}, at any depth. */

@@ -135,10 +135,15 @@ final class ContainerStorage {
 
     /** Hot-plugs disks through {@code vm} from now on. */
     void attachTo(VirtualMachine vm) {
-        executor = new PlanExecutor(ops, shares, new SandboxDisks(vmDisks(vm, metrics())));
+        executor = new PlanExecutor(ops, shares, new SandboxDisks(vmDisks(vm, metrics(), log)));
     }
 
-    static DiskAttacher vmDisks(VirtualMachine vm, PodMetrics metrics) {
+    /**
+     * The VM as the executor's disk attacher: {@code vm.add-disk} timed into {@code metrics}; detach is
+     * {@link DiskUnplug} (never throws, so a failed unplug never fails a container's delete).
+     */
+    static DiskAttacher vmDisks(VirtualMachine vm, PodMetrics metrics, LogfmtLog log) {
+        DiskUnplug unplug = new DiskUnplug(vm::removeDevice, log, metrics);
         return new DiskAttacher() {
             @Override
             public AttachedDisk attach(Path hostPath, boolean readOnly) {
@@ -150,7 +155,7 @@ final class ContainerStorage {
 
             @Override
             public void detach(String id) {
-                vm.detach(id);
+                unplug.unplug(id);
             }
         };
     }
@@ -297,7 +302,8 @@ final class ContainerStorage {
             case BLOCK_PLAIN -> EmptyDirMode.BLOCK_PLAIN;
             default -> EmptyDirMode.SHARED_FS;
         };
-        return new PlannerSettings(mode, config.clh().disableBlockDeviceUse(), extra, config.clh().enableAnnotations());
+        return new PlannerSettings(mode, config.clh().disableBlockDeviceUse(), extra, config.clh().enableAnnotations(),
+                config.runtime().sandboxBindMounts());
     }
 
     /** Sizes guest tmpfs storages: the stock agent drops {@code size=} at creation (see the design). */

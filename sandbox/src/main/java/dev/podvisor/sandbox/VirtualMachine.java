@@ -137,8 +137,15 @@ public final class VirtualMachine {
      * Adds an extra virtio-fs device (Podvisor's {@code extra_virtiofs}): its own virtiofsd over
      * {@code sharedDir} with its own arguments (which replace {@code virtio_fs_extra_args}), hot-plugged with
      * {@code vm.add-fs}, tag = {@code name}.
+     *
+     * @throws IllegalArgumentException when the device's socket path would not fit a unix socket address
+     * @throws java.io.UncheckedIOException when virtiofsd or the hot-plug fails; the virtiofsd started is stopped
      */
     public void addVirtiofsDevice(String name, List<String> virtiofsdArgs, Path sharedDir) {
+        String tooLong = SocketPathLimit.tooLong(VmConfigs.virtiofsdSocket(vmDir, name));
+        if (tooLong != null) {
+            throw new IllegalArgumentException("adding virtio-fs device " + name + ": " + tooLong);
+        }
         Virtiofsd virtiofsd = null;
         try {
             virtiofsd = Virtiofsd.start(extraDeviceOptions(settings, vmDir, new ExtraFsDevice(name, virtiofsdArgs, sharedDir))
@@ -238,10 +245,21 @@ public final class VirtualMachine {
     /** Hot-unplugs a device by its Cloud Hypervisor id. */
     public void detach(String deviceId) {
         try {
-            vmm.client().removeDevice(deviceId);
+            removeDevice(deviceId);
         } catch (IOException e) {
             throw new UncheckedIOException("vm.remove-device " + deviceId + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code PUT vm.remove-device {"id": deviceId}}.
+     *
+     * @throws dev.podvisor.hypervisor.clh.CloudHypervisorApiException when Cloud Hypervisor refuses (404 for an id
+     *                                                                 it does not know, 500 otherwise)
+     * @throws IOException                                             when the VMM cannot be reached
+     */
+    public void removeDevice(String deviceId) throws IOException {
+        vmm.client().removeDevice(deviceId);
     }
 
     /** Whether the VMM process still runs. */

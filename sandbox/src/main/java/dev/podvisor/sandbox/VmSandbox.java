@@ -21,6 +21,7 @@ import dev.podvisor.sandbox.agent.OciSpecConverter;
 import dev.podvisor.sandbox.cgroup.Cgroups;
 import dev.podvisor.sandbox.cgroup.SandboxCgroups;
 import dev.podvisor.sandbox.config.ConfigLoader;
+import dev.podvisor.sandbox.config.ExtraVirtiofsDevice;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
 import dev.podvisor.sandbox.network.AgentNetwork;
@@ -109,6 +110,8 @@ public final class VmSandbox implements PodSandbox {
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
             Path vmDir = config.podvisor().stateDir().resolve(launch.sandboxId());
+            SocketPathLimit.check(config.podvisor().stateDir(), vmDir,
+                    config.clh().extraVirtiofs().stream().map(ExtraVirtiofsDevice::name).toList());
             if (Files.exists(vmDir.resolve(SandboxState.FILE))) {
                 throw new IllegalStateException("sandbox " + launch.sandboxId() + ": state already exists in " + vmDir);
             }

@@ -141,7 +141,9 @@ final class HotPlug {
      *
      * @param vm the VM
      * @param id the device id
-     * @throws ApiError 404 before create or for an unknown id
+     * @throws ApiError 404 before create or for an unknown id, with CH's texts: after boot
+     *                  {@code Failed to find device corresponding to the given identifier: <id>}, before boot
+     *                  {@code No device with id "<id>" to remove}
      */
     static void remove(Vm vm, String id) throws ApiError {
         String what = "The device could not be removed from the VM";
@@ -149,7 +151,9 @@ final class HotPlug {
         boolean booted = vm.booted();
         PciBus.Device dev = booted ? vm.bus.get(id) : null;
         if (booted && (dev == null || dev.id().startsWith("__"))) {
-            throw ApiError.of(404, "Error from API", what, "No device with id " + id);
+            // CH HEAD (post-v53) device_manager.rs remove_device: UnknownDeviceId, mapped to 404 (v53.0: 500)
+            throw ApiError.of(404, "Error from API", what, "Error from device manager",
+                    "Failed to find device corresponding to the given identifier: " + id);
         }
         boolean removed = false;
         for (String list : Vm.DEVICE_LISTS) {
@@ -166,7 +170,8 @@ final class HotPlug {
         }
         if (!booted) {
             if (!removed) {
-                throw ApiError.of(404, "Error from API", what, "No device with id " + id);
+                // CH lib.rs vm_remove_device before boot: VmError::NoDeviceToRemove ({0:?}: the id quoted)
+                throw ApiError.of(404, "Error from API", what, "No device with id \"" + id + "\" to remove");
             }
             return;
         }

@@ -75,6 +75,9 @@ import java.util.concurrent.CountDownLatch;
  */
 final class AgentServices {
 
+    /** The kata-agent's answer to every ResizeVolume (4.0.0+, rpc.rs), with code UNIMPLEMENTED. */
+    static final String RESIZE_VOLUME_REFUSAL = "resize_volume is not implemented in kata-agent";
+
     /** The agent version this guest reports ({@code Version}, {@code GetGuestDetails}). */
     static final String AGENT_VERSION = "podvisor-testbed";
 
@@ -210,6 +213,11 @@ final class AgentServices {
                 .build());
         unary(b, "GetVolumeStats", VolumeStatsRequest.parser(), this::volumeStats);
         unary(b, "GetMetrics", GetMetricsRequest.parser(), req -> Metrics.getDefaultInstance());
+        // kata-agent 4.0.0 and later (rpc.rs resize_volume): refused after the policy check, whatever the volume;
+        // 3.x has no override and answers ttrpc's generated NOT_FOUND "/grpc.AgentService/ResizeVolume is not supported"
+        unary(b, "ResizeVolume", dev.podvisor.protocols.agent.ResizeVolumeRequest.parser(), req -> {
+            throw new TtrpcException(Code.UNIMPLEMENTED, RESIZE_VOLUME_REFUSAL);
+        });
         unary(b, "UpdateInterface", UpdateInterfaceRequest.parser(), req -> network.updateInterface(req.getInterface()));
         unary(b, "UpdateRoutes", UpdateRoutesRequest.parser(), req -> network.updateRoutes(req.getRoutes()));
         unary(b, "ListInterfaces", ListInterfacesRequest.parser(), req -> network.listInterfaces());

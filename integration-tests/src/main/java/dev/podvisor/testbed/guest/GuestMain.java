@@ -225,6 +225,7 @@ public final class GuestMain {
             case ControlEvent.RemoveDevice remove -> {
                 boolean known = devices.remove(remove.id());
                 events.log("control", Map.of("event", "remove-device", "id", remove.id(), "known", known));
+                storages.diskRemoved(remove.id());
             }
             case ControlEvent.Shutdown s -> {
                 events.log("control", Map.of("event", "shutdown"));

@@ -135,6 +135,34 @@ final class StorageManager {
         loops.clear();
     }
 
+    /**
+     * The VMM unplugged disk {@code diskId}: its block device is gone from the guest. Normally nothing is left
+     * (the agent unmounted it at RemoveContainer and the loop device standing for it was detached). A storage
+     * still mounted from it is lazily unmounted and forgotten, and its loop device detached, as a kernel drops a
+     * removed virtio-blk device under a mount; logged as an {@code error} event ({@code disk-removed-while-mounted}).
+     */
+    synchronized void diskRemoved(String diskId) {
+        List<String> orphaned = new ArrayList<>();
+        entries.forEach((mountPoint, entry) -> {
+            if (diskId.equals(entry.diskId)) {
+                orphaned.add(mountPoint);
+            }
+        });
+        for (String mountPoint : orphaned) {
+            Entry entry = entries.remove(mountPoint);
+            try {
+                Linux.umount2(entry.hostPath.toString(), Linux.MNT_DETACH);
+            } catch (LinuxException e) {
+                // already gone
+            }
+            events.log("error", Map.of("action", "disk-removed-while-mounted", "disk", diskId, "mountPoint", mountPoint));
+        }
+        Loop loop = loops.remove(diskId);
+        if (loop != null) {
+            detach(loop.device());
+        }
+    }
+
     /** The guest mount points currently held, in creation order. */
     synchronized List<String> mountPoints() {
         return List.copyOf(entries.keySet());

@@ -99,8 +99,22 @@ public final class PrivateContainerd implements AutoCloseable {
         private int cniMtu;
         private int cniNetworks = 1;
         private boolean blockfile;
+        private String proxySnapshotter;
 
         private Builder() {
+        }
+
+        /**
+         * @param name   the snapshotter's name for containerd ({@code ctr run --snapshotter NAME}); letters,
+         *               digits, {@code _} and {@code -}
+         * @param socket the unix socket it serves containerd's snapshots gRPC API on (absolute), e.g.
+         *               {@code dev.podvisor.it.snapshotter.ProxySnapshotter#socket()}
+         * @return this; containerd gets {@code [proxy_plugins.NAME] type = "snapshot" address = "SOCKET"} (the
+         *         script's {@code --proxy-snapshotter}, config versions 2 and 3)
+         */
+        public Builder proxySnapshotter(String name, Path socket) {
+            this.proxySnapshotter = name + "=" + socket.toAbsolutePath();
+            return this;
         }
 
         /**
@@ -259,6 +273,9 @@ public final class PrivateContainerd implements AutoCloseable {
             if (blockfile) {
                 cmd.add("--blockfile");
             }
+            if (proxySnapshotter != null) {
+                cmd.addAll(List.of("--proxy-snapshotter", proxySnapshotter));
+            }
             CommandResult r = Commands.run(cmd);
             PrivateContainerd c = new PrivateContainerd(dir, version, checkLeftoversOnClose, before);
             if (!r.ok()) {
@@ -359,6 +376,18 @@ public final class PrivateContainerd implements AutoCloseable {
      */
     public Path netnsDir() {
         return dir.resolve("state/io.containerd.grpc.v1.cri/netns");
+    }
+
+    /**
+     * @return containerd's process id (its {@code containerd.pid}), e.g. to read its mount namespace's
+     *         {@code /proc/<pid>/mountinfo}
+     */
+    public long pid() {
+        try {
+            return Long.parseLong(Files.readString(dir.resolve("containerd.pid")).strip());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** @return containerd's log file */

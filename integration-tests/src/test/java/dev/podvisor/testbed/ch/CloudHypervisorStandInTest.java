@@ -237,7 +237,11 @@ class CloudHypervisorStandInTest {
             assertEquals(204, c.call("PUT", "vm.remove-device", "{\"id\":\"" + id + "\"}").status());
             assertEquals(id, awaitGuestEvent("remove-device", 1).get("id").asText());
             assertFalse(json(c.call("GET", "vm.info", null).body()).get("device_tree").has(id));
-            assertEquals(404, c.call("PUT", "vm.remove-device", "{\"id\":\"" + id + "\"}").status());
+            ApiClient.Reply again = c.call("PUT", "vm.remove-device", "{\"id\":\"" + id + "\"}");
+            assertEquals(404, again.status());
+            assertEquals("[\"Error from API\",\"The device could not be removed from the VM\",\"Error from device manager\","
+                    + "\"Failed to find device corresponding to the given identifier: " + id + "\"]", again.body(),
+                    "CH's error chain for an unknown id");
             ApiClient.Reply readd = c.call("PUT", "vm.add-disk", "{\"path\":\"" + data + "\"}");
             assertEquals(bdf, json(readd.body()).get("bdf").asText(), "the freed slot is reused");
 

@@ -85,7 +85,7 @@ class GuestMainTest {
         GuestHarness.run("mount", "--bind", share.toString(), share.toString());
         GuestHarness.run("mount", "--make-shared", share.toString());
         shareMounted = true;
-        for (String cid : List.of("echo", "exit3", "eph", "blk", "kata")) {
+        for (String cid : List.of("echo", "exit3", "eph", "blk", "blk2", "kata")) {
             GuestHarness.rootfs(share.resolve(cid).resolve("rootfs"));
         }
         Path content = Files.createDirectories(dir.resolve("disk-content"));
@@ -243,6 +243,20 @@ class GuestMainTest {
         assertEquals(0, waitProcess("blk", ""));
         remove("blk");
         assertEquals(List.of(), GuestHarness.loopsOf(image), "the loop device is detached with its last mount");
+
+        // unplugged while still mounted (a VMM that does not wait for RemoveContainer): the guest loses the device
+        createAndStart("blk2", List.of("cat", "/data/hello.txt"), List.of(missing),
+                List.of(Mount.newBuilder().setDestination("/data").setSource(missing.getMountPoint())
+                        .setType("bind").addOptions("rbind").build()));
+        assertEquals(0, waitProcess("blk2", ""));
+        assertEquals(1, GuestHarness.loopsOf(image).size());
+        guest.send("{\"event\":\"remove-device\",\"id\":\"_disk0\"}");
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!GuestHarness.loopsOf(image).isEmpty() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(List.of(), GuestHarness.loopsOf(image), "the removed disk's loop device is detached at once");
+        remove("blk2");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.podvisor.sandbox.config;
 
+import dev.podvisor.storage.virtiofs.ShellWords;
 import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
 
 import java.nio.charset.StandardCharsets;

@@ -36,7 +36,8 @@ import java.util.function.Consumer;
  *   <li>the agent's own metrics ({@code kata_agent_*}) from its GetMetrics call, when it answers it;</li>
  *   <li>Podvisor's planner: {@code podvisor_planner_mounts_total{kind,rule}},
  *       {@code podvisor_planner_rootfs_total{kind,rule}}, {@code podvisor_planner_plan_errors_total{rule}},
- *       {@code podvisor_guest_tmpfs_bytes}, {@code podvisor_device_hotplug_duration_seconds{device}}.</li>
+ *       {@code podvisor_guest_tmpfs_bytes}, {@code podvisor_device_hotplug_duration_seconds{device}},
+ *       {@code podvisor_device_unplug_errors_total{device}}.</li>
  * </ul>
  * Every series carries the pod's CRI labels ({@code cri_uid}, {@code cri_name}, {@code cri_namespace}) when
  * the sandbox's annotations name them. No thread is started (the pause detector is off); all methods are
@@ -169,6 +170,16 @@ public final class PodMetrics {
                 .serviceLevelObjectives(Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100),
                         Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .register(registry).record(duration);
+    }
+
+    /**
+     * A hot-unplug ({@code vm.remove-device}) of a {@code device} ({@code disk}) that failed; the container's
+     * delete went on regardless. Counted as {@code podvisor_device_unplug_errors_total{device}}.
+     */
+    public void unplugFailed(String device) {
+        Counter.builder("podvisor_device_unplug_errors")
+                .description("Device hot-unplugs (vm.remove-device) that failed; the device stays until the VM stops.")
+                .tag("device", device).register(registry).increment();
     }
 
     // ------------------------------------------------------------------------------------------ sandbox

@@ -1,5 +1,6 @@
 package dev.podvisor.sandbox.config;
 
+import dev.podvisor.storage.virtiofs.ShellWords;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

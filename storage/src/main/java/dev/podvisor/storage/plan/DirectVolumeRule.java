@@ -80,7 +80,9 @@ final class DirectVolumeRule implements MountRule {
         String id = plan.disk(device, readOnly, type);
         List<String> driverOptions = new ArrayList<>();
         Map<String, String> md = info.metadata();
+        String key = md.get("encryptionKey");
         if (Boolean.parseBoolean(md.getOrDefault("createFilesystem", "false"))) {
+            boolean format = true;
             if (type == DiskAttachment.DiskType.VIRTIO_BLK) {
                 // the guest formats a device without the declared file system: only a blank one may be handed over
                 FsProbe probe = plan.facts.probeFilesystem(Path.of(device));
@@ -89,10 +91,16 @@ final class DirectVolumeRule implements MountRule {
                             + (probe.type().isEmpty() ? "data" : "a " + probe.type() + " file system")
                             + " and no " + info.fstype() + " file system; it would be formatted, which Podvisor refuses");
                 }
+                // the kata-agent (4.x block_handler.rs) runs mkfs.ext4 -F whenever create_filesystem is set, also on a
+                // device that holds the file system and its data already: only a blank device gets the option, unless
+                // the volume is ephemerally encrypted (that path always makes a new file system, and the agent
+                // refuses encryption_key=ephemeral without create_filesystem)
+                format = probe.blank() || key != null;
             }
-            driverOptions.add("create_filesystem");
+            if (format) {
+                driverOptions.add("create_filesystem");
+            }
         }
-        String key = md.get("encryptionKey");
         if (key != null) {
             if (!key.equals("ephemeral")) {
                 throw new PlanException(at + ": key 'metadata.encryptionKey': '" + key + "' (only 'ephemeral' is supported)");

@@ -189,7 +189,11 @@ final class PlanBuilder {
         String id = disk(image, false, DiskAttachment.DiskType.VIRTIO_BLK, StorageScope.POD);
         String mp = GuestPaths.STORAGE + "/" + GuestPaths.base64Url(ref.dir().toString());
         GuestStorage.FsGroup group = fsGroup(ref.dir()).map(g -> new GuestStorage.FsGroup(g, false)).orElse(null);
-        storage(new GuestStorage("blk", List.of("create_filesystem"), "disk:" + id, "ext4", List.of(), mp, group, true, 0, id));
+        // the kata-agent (4.x) runs mkfs.ext4 -F whenever create_filesystem is set: an image that holds ext4 already
+        // (made by an earlier sandbox of the pod, whose emptyDir kubelet keeps) is mounted with its data
+        boolean formatted = facts.stat(Path.of(image)).isPresent() && facts.probeFilesystem(Path.of(image)).holds("ext4");
+        storage(new GuestStorage("blk", formatted ? List.of() : List.of("create_filesystem"), "disk:" + id, "ext4",
+                List.of(), mp, group, true, 0, id));
         return ctx.placement(MountKind.VIRTIO_BLK, id, 0, ctx.mount().readOnly(), rule, reason + "; emptydir_mode block-plain: sparse "
                 + image + " of " + GuestPaths.humanBytes(size) + " (the host filesystem's size) attached as virtio-blk, ext4 made in the guest",
                 mp, StorageScope.POD);

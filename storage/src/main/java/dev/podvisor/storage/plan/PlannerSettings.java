@@ -16,13 +16,26 @@ import java.util.regex.PatternSyntaxException;
  *                              arguments of its own virtiofsd, in configuration order
  * @param enableAnnotations     {@code [hypervisor.clh] enable_annotations}: regular expressions; a hypervisor
  *                              annotation {@code io.katacontainers.config.hypervisor.<name>} is honoured only when
- *                              {@code <name>} fully matches one of them (Kata katautils/config.go, oci/utils.go)
+ *                              one of them matches somewhere in {@code <name>}: Go's unanchored
+ *                              {@code regexp.MatchString}, as Kata's oci/utils.go regexpContains (write
+ *                              {@code ^name$} for an exact name); the same rule as the configuration's own gate
+ * @param sandboxBindMounts     {@code [runtime] sandbox_bind_mounts}: host paths with an optional {@code @ro}
+ *                              (default) or {@code @rw}, shared with the guest under
+ *                              {@code /run/kata-containers/shared/containers/sandbox-mounts/<name>} (Kata
+ *                              virtcontainers/sandbox.go setupSandboxBindMounts)
  */
 public record PlannerSettings(
         EmptyDirMode emptyDirMode,
         boolean disableBlockDeviceUse,
         Map<String, List<String>> extraVirtiofs,
-        List<String> enableAnnotations) {
+        List<String> enableAnnotations,
+        List<String> sandboxBindMounts) {
+
+    /** Settings without configured sandbox bind mounts. */
+    public PlannerSettings(EmptyDirMode emptyDirMode, boolean disableBlockDeviceUse, Map<String, List<String>> extraVirtiofs,
+                           List<String> enableAnnotations) {
+        this(emptyDirMode, disableBlockDeviceUse, extraVirtiofs, enableAnnotations, List.of());
+    }
 
     public PlannerSettings {
         emptyDirMode = emptyDirMode == null ? EmptyDirMode.SHARED_FS : emptyDirMode;
@@ -32,6 +45,7 @@ public record PlannerSettings(
         }
         extraVirtiofs = java.util.Collections.unmodifiableMap(copy);
         enableAnnotations = enableAnnotations == null ? List.of() : List.copyOf(enableAnnotations);
+        sandboxBindMounts = sandboxBindMounts == null ? List.of() : List.copyOf(sandboxBindMounts);
         for (String regex : enableAnnotations) {
             try {
                 Pattern.compile(regex);
@@ -49,7 +63,7 @@ public record PlannerSettings(
     /** Whether {@code io.katacontainers.config.hypervisor.<name>} is enabled by {@link #enableAnnotations}. */
     public boolean hypervisorAnnotationEnabled(String name) {
         for (String regex : enableAnnotations) {
-            if (Pattern.matches(regex, name)) {
+            if (Pattern.compile(regex).matcher(name).find()) {
                 return true;
             }
         }

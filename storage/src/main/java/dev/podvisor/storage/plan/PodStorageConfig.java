@@ -1,6 +1,7 @@
 package dev.podvisor.storage.plan;
 
 import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
+import dev.podvisor.storage.virtiofs.ShellWords;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,9 +44,14 @@ record PodStorageConfig(
      * @param device   virtio-fs device
      * @param hostPath absolute host path
      * @param readOnly {@code @ro} (default) or {@code @rw}
+     * @param source   where the entry came from, for error messages ({@code [runtime] sandbox_bind_mounts} or the
+     *                 annotation's name)
      */
-    record SandboxBindMount(String device, String hostPath, boolean readOnly) {
+    record SandboxBindMount(String device, String hostPath, boolean readOnly, String source) {
     }
+
+    /** Where configuration entries come from, in error messages. */
+    static final String CONFIG_SANDBOX_BIND_MOUNTS = "[runtime] sandbox_bind_mounts";
 
     static PodStorageConfig parse(PlannerSettings settings, Map<String, String> annotations) {
         Map<String, List<String>> devices = new LinkedHashMap<>();
@@ -73,7 +79,12 @@ record PodStorageConfig(
                     throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "' is already defined");
                 }
                 String args = entry.substring(colon + 1).trim();
-                List<String> argv = args.isEmpty() ? List.of() : List.of(args.split("\\s+"));
+                List<String> argv;
+                try {
+                    argv = ShellWords.split(args); // as the configuration's extra_virtiofs entries
+                } catch (IllegalArgumentException e) {
+                    throw new PlanException("annotation " + EXTRA_VIRTIOFS + ": device '" + name + "': " + e.getMessage());
+                }
                 try {
                     SafeVirtiofsdArgs.check(argv, "annotation " + EXTRA_VIRTIOFS + ": device '" + name + "'");
                 } catch (SafeVirtiofsdArgs.Refused refused) {
@@ -86,6 +97,12 @@ record PodStorageConfig(
         SpecialVolumes special = SpecialVolumes.parse(annotations.get(SPECIAL_VOLUMES));
 
         List<SandboxBindMount> binds = new ArrayList<>();
+        for (String entry : settings.sandboxBindMounts()) {
+            // Kata: configuration entries are host paths with an optional @ro (default) or @rw, on the default device
+            if (!entry.isBlank()) {
+                binds.add(bindToken(GuestPaths.KATA_SHARED, entry.trim(), CONFIG_SANDBOX_BIND_MOUNTS, true));
+            }
+        }
         String sb = annotations.get(SANDBOX_BIND_MOUNTS);
         if (sb != null && !settings.hypervisorAnnotationEnabled(SANDBOX_BIND_MOUNTS_GATE)) {
             // issue 8, case 7: binding host paths into the VM is for pods the administrator allowed to ask
@@ -112,27 +129,9 @@ record PodStorageConfig(
                     }
                 }
                 for (String token : paths.split("\\s+")) {
-                    if (token.isEmpty()) {
-                        continue;
+                    if (!token.isEmpty()) {
+                        binds.add(bindToken(device, token, "annotation " + SANDBOX_BIND_MOUNTS, false));
                     }
-                    boolean ro = true;
-                    String p = token;
-                    int at = token.lastIndexOf('@');
-                    if (at >= 0) {
-                        String mode = token.substring(at + 1);
-                        p = token.substring(0, at);
-                        if (mode.equals("rw")) {
-                            throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": entry '" + token
-                                    + "': @rw is refused from an annotation (only [runtime] sandbox_bind_mounts in the"
-                                    + " configuration may bind a host path read-write)");
-                        } else if (!mode.equals("ro")) {
-                            throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": malformed entry '" + token + "' (mode must be @ro or @rw)");
-                        }
-                    }
-                    if (!p.startsWith("/") || hasDotDot(p)) {
-                        throw new PlanException("annotation " + SANDBOX_BIND_MOUNTS + ": malformed entry '" + token + "' (not an absolute path without '..')");
-                    }
-                    binds.add(new SandboxBindMount(device, Path.of(p).normalize().toString(), ro));
                 }
             }
         }
@@ -140,6 +139,33 @@ record PodStorageConfig(
         String declared = annotations.get(DeclaredVolume.ANNOTATION);
         Map<String, DeclaredVolume> volumes = declared == null ? Map.of() : DeclaredVolume.parse(declared);
         return new PodStorageConfig(devices, special, binds, volumes);
+    }
+
+    /**
+     * One {@code <host path>[@ro|@rw]} token. {@code @rw} only from the configuration: an annotation comes from the
+     * pod's author, who must not get write access to a host path (issue 8, case 7).
+     */
+    private static SandboxBindMount bindToken(String device, String token, String where, boolean rwAllowed) {
+        boolean ro = true;
+        String p = token;
+        int at = token.lastIndexOf('@');
+        if (at >= 0) {
+            String mode = token.substring(at + 1);
+            p = token.substring(0, at);
+            if (mode.equals("rw") && !rwAllowed) {
+                throw new PlanException(where + ": entry '" + token
+                        + "': @rw is refused from an annotation (only " + CONFIG_SANDBOX_BIND_MOUNTS + " in the"
+                        + " configuration may bind a host path read-write)");
+            } else if (mode.equals("rw")) {
+                ro = false;
+            } else if (!mode.equals("ro")) {
+                throw new PlanException(where + ": malformed entry '" + token + "' (mode must be @ro or @rw)");
+            }
+        }
+        if (!p.startsWith("/") || hasDotDot(p)) {
+            throw new PlanException(where + ": malformed entry '" + token + "' (not an absolute path without '..')");
+        }
+        return new SandboxBindMount(device, Path.of(p).normalize().toString(), ro, where);
     }
 
     private static void checkDeviceName(String name, String where, String token) {

@@ -212,14 +212,14 @@ public final class StoragePlanner {
             try {
                 real = plan.facts.realPath(Path.of(b.hostPath()));
             } catch (UncheckedIOException e) {
-                throw new PlanException("annotation " + PodStorageConfig.SANDBOX_BIND_MOUNTS + ": host path '" + b.hostPath() + "' does not exist", e);
+                throw new PlanException(b.source() + ": host path '" + b.hostPath() + "' does not exist", e);
             }
             Path file = real.getFileName();
             String base = file == null ? "root" : file.toString();
             String key = b.device() + "/" + base;
             String before = seen.put(key, b.hostPath());
             if (before != null) {
-                throw new PlanException("annotation " + PodStorageConfig.SANDBOX_BIND_MOUNTS + ": host path '" + b.hostPath()
+                throw new PlanException(b.source() + ": host path '" + b.hostPath()
                         + "' has the same name '" + base + "' as '" + before + "' on device " + b.device());
             }
             boolean dir = plan.facts.stat(real).map(FileStat::isDirectory).orElse(true);

@@ -150,6 +150,11 @@ class StoragePlannerTest {
         PlanException e = assertThrows(PlanException.class, () -> StoragePlanner.plan(
                 input(s, Map.of(), spec(bind("/logs", SCRATCH_SUBPATH)), List.of()), node().build()));
         assertTrue(e.getMessage().contains("block-plain"), e.getMessage());
+        // an image an earlier sandbox of the pod formatted keeps its data: no create_filesystem
+        StoragePlan again = StoragePlanner.plan(input(s, Map.of(), spec(bind("/scratch", SCRATCH)), List.of()),
+                node().regularFile(SCRATCH + "/disk.img", 100L << 30, 8, 1)
+                        .filesystem(SCRATCH + "/disk.img", new FsProbe("ext", false)).build());
+        assertEquals(List.of(), storageAt(again, only(again).guestPath()).driverOptions());
     }
 
     @Test
@@ -285,6 +290,10 @@ class StoragePlannerTest {
         StoragePlan blank = plan(node().blockDevice("/dev/sdb", 8, 16, false).filesystem("/dev/sdb", FsProbe.BLANK)
                 .directVolume(CSI, create).build(), bind("/data", CSI));
         assertTrue(blank.storages().getFirst().driverOptions().contains("create_filesystem"));
+        // a device that holds the file system already keeps its data: the guest is not asked to format it
+        StoragePlan formatted = plan(node().blockDevice("/dev/sdb", 8, 16, false).filesystem("/dev/sdb", new FsProbe("ext", false))
+                .directVolume(CSI, create).build(), bind("/data", CSI));
+        assertEquals(List.of(), formatted.storages().getFirst().driverOptions(), "no create_filesystem for a device with ext4");
     }
 
     @Test

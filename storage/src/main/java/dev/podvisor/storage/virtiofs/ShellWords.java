@@ -1,4 +1,4 @@
-package dev.podvisor.sandbox.config;
+package dev.podvisor.storage.virtiofs;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +9,7 @@ import java.util.List;
  * except that a backslash escapes {@code "}, {@code \}, {@code $}, {@code `} and newline; outside quotes a backslash
  * makes the next character literal. {@code ''} and {@code ""} produce an empty word.
  */
-final class ShellWords {
+public final class ShellWords {
     private ShellWords() {
     }
 
@@ -19,7 +19,7 @@ final class ShellWords {
      * @throws IllegalArgumentException with "unterminated single quote", "unterminated double quote" or
      *                                  "trailing backslash" (the caller adds which entry it was)
      */
-    static List<String> split(String text) {
+    public static List<String> split(String text) {
         List<String> words = new ArrayList<>();
         StringBuilder word = new StringBuilder();
         boolean inWord = false;
