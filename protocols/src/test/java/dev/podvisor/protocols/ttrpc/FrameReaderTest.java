@@ -80,12 +80,8 @@ class FrameReaderTest {
 
     @Test
     void oversizePayloadIsSkippedAndTheNextFrameFollows() throws Exception {
-        int len = FrameCodec.MAX_PAYLOAD + 1;
-        ByteBuffer buf = ByteBuffer.allocate(10 + len + 10 + 1);
-        buf.putInt(len).putInt(7).put((byte) 1).put((byte) 0).position(10 + len);
-        buf.putInt(1).putInt(9).put((byte) 1).put((byte) 0).put((byte) 77);
-        FrameReader r = new FrameReader(source(buf.array(), 65536));
-        assertEquals(new FrameCodec.Oversized(len, 7, 1, 0), assertInstanceOf(FrameCodec.Oversized.class, r.read()));
+        FrameReader r = new FrameReader(source(FrameCodecTest.oversizeThenSmall(), 65536));
+        assertEquals(new FrameCodec.Oversized(FrameCodec.MAX_PAYLOAD + 1, 7, 1, 0), assertInstanceOf(FrameCodec.Oversized.class, r.read()));
         assertEquals(new Frame(9, 1, 0, new byte[] {77}), r.read());
         assertNull(r.read());
     }
