@@ -34,7 +34,8 @@ import jdk.net.UnixDomainPrincipal;
 
 /**
  * A ttrpc server over unix-domain sockets: unary calls only, each handled on its own virtual thread
- * (methods added with {@link TtrpcService.Builder#unaryInline} run on the connection's reader instead),
+ * (methods added with {@link TtrpcService.Builder#unaryInline} run on the connection's reader instead; the
+ * reader is a platform thread unless {@link Builder#platformReaders(boolean)} says otherwise),
  * responses written as they complete (any order), writes serialised per connection. Deadlines of calls
  * are watched by one shared scheduler thread, started when first needed and ended when idle.
  *
@@ -72,7 +73,11 @@ public final class TtrpcServer implements AutoCloseable {
     private final ScheduledThreadPoolExecutor deadlines;
     private volatile boolean closed;
 
-    private TtrpcServer(Map<String, TtrpcService> services, UserPrincipal requiredUser, CallObserver observer) {
+    private final boolean platformReaders;
+
+    private TtrpcServer(Map<String, TtrpcService> services, UserPrincipal requiredUser, CallObserver observer,
+                        boolean platformReaders) {
+        this.platformReaders = platformReaders;
         this.services = Map.copyOf(services);
         this.requiredUser = requiredUser;
         this.observer = observer;
@@ -188,7 +193,7 @@ public final class TtrpcServer implements AutoCloseable {
             c.close();
             return;
         }
-        Thread.ofVirtual().name("ttrpc-conn").start(c::readLoop);
+        (platformReaders ? Thread.ofPlatform().daemon() : Thread.ofVirtual()).name("ttrpc-conn").start(c::readLoop);
     }
 
     private static void closeQuietly(java.io.Closeable c) {
@@ -396,8 +401,22 @@ public final class TtrpcServer implements AutoCloseable {
         private boolean requireSameUid;
         private Integer expectedUid;
         private CallObserver observer;
+        private boolean platformReaders = true;
 
         private Builder() {
+        }
+
+        /**
+         * Whether each connection's reader is a platform thread (default true) or a virtual thread. A
+         * blocked platform reader is woken by the kernel directly when a request arrives; a virtual one is
+         * woken by the JDK's poller thread and then scheduled onto a carrier: two thread wake-ups per call,
+         * which halved single-connection calls/s (docs/decisions/0007-ttrpc-call-path.md). Costs one
+         * platform thread (stack {@code -Xss}) per open connection: a shim has one or two (containerd's);
+         * pass false for servers with many connections.
+         */
+        public Builder platformReaders(boolean platform) {
+            this.platformReaders = platform;
+            return this;
         }
 
         /**
@@ -443,7 +462,7 @@ public final class TtrpcServer implements AutoCloseable {
             if (requireSameUid) {
                 required = PeerIds.userPrincipal(expectedUid != null ? expectedUid : PeerIds.ownUid());
             }
-            return new TtrpcServer(services, required, observer);
+            return new TtrpcServer(services, required, observer, platformReaders);
         }
     }
 

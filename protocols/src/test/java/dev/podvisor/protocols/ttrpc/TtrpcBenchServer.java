@@ -22,7 +22,9 @@ import java.util.concurrent.CountDownLatch;
  * <p>Usage: {@code java -cp <test classpath> dev.podvisor.protocols.ttrpc.TtrpcBenchServer SOCKET}. State answers
  * NOT_FOUND for id {@code does-not-exist}, else {id, pid=4242, RUNNING}; Connect and Shutdown answer canned
  * messages. State is registered with
- * {@link TtrpcService.Builder#unaryInline} unless {@code -Dbench.inline=false}. Prints "listening on SOCKET"; runs until killed.
+ * {@link TtrpcService.Builder#unaryInline} unless {@code -Dbench.inline=false};
+ * readers are platform threads unless {@code -Dbench.platformReaders=false}. Prints "listening on SOCKET"; runs
+ * until killed.
  */
 public final class TtrpcBenchServer {
     private TtrpcBenchServer() {
@@ -45,7 +47,8 @@ public final class TtrpcBenchServer {
         TtrpcService task = b.build();
         ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         listener.bind(UnixDomainSocketAddress.of(socket));
-        TtrpcServer server = TtrpcServer.builder().service(task).build();
+        TtrpcServer server = TtrpcServer.builder().service(task)
+                .platformReaders(Boolean.parseBoolean(System.getProperty("bench.platformReaders", "true"))).build();
         server.serve(listener);
         System.out.println("listening on " + socket);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
