@@ -129,14 +129,17 @@ public final class TaskService {
         this.exit = exit;
     }
 
-    /** The ttrpc service definition with all 17 RPCs. */
+    /**
+     * The ttrpc service definition with all 17 RPCs. State, Pids and Connect answer from this object's
+     * bookkeeping (no agent call, no lock, like Kata's shim) and run inline on the connection's reader.
+     */
     public TtrpcService definition() {
         return TtrpcService.builder("containerd.task.v2.Task")
-                .unary("State", StateRequest.parser(), (ctx, r) -> state(r))
+                .unaryInline("State", StateRequest.parser(), (ctx, r) -> state(r))
                 .unary("Create", CreateTaskRequest.parser(), (ctx, r) -> create(r))
                 .unary("Start", StartRequest.parser(), (ctx, r) -> start(r))
                 .unary("Delete", DeleteRequest.parser(), (ctx, r) -> delete(r))
-                .unary("Pids", PidsRequest.parser(), (ctx, r) -> pids(r))
+                .unaryInline("Pids", PidsRequest.parser(), (ctx, r) -> pids(r))
                 .unary("Pause", PauseRequest.parser(), (ctx, r) -> pause(r))
                 .unary("Resume", ResumeRequest.parser(), (ctx, r) -> resume(r))
                 .unary("Checkpoint", CheckpointTaskRequest.parser(), (ctx, r) -> {
@@ -149,7 +152,7 @@ public final class TaskService {
                 .unary("Update", UpdateTaskRequest.parser(), (ctx, r) -> update(r))
                 .unary("Wait", WaitRequest.parser(), (ctx, r) -> waitFor(r))
                 .unary("Stats", StatsRequest.parser(), (ctx, r) -> stats(r))
-                .unary("Connect", ConnectRequest.parser(), (ctx, r) -> connect(r))
+                .unaryInline("Connect", ConnectRequest.parser(), (ctx, r) -> connect(r))
                 .unary("Shutdown", ShutdownRequest.parser(), (ctx, r) -> shutdown(r))
                 .build();
     }

@@ -1,5 +1,7 @@
 package dev.podvisor.protocols.ttrpc;
 
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.MessageLite;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -80,6 +82,42 @@ public final class FrameCodec {
         long remaining = HEADER_LENGTH + (long) frame.length();
         while (remaining > 0) {
             remaining -= channel.write(parts);
+        }
+    }
+
+    /**
+     * Encodes a whole frame (header and the message's bytes) into one array, with no intermediate copy.
+     *
+     * @param streamId stream id
+     * @param type     message type
+     * @param message  the payload message; its serialized size must not exceed {@link #MAX_PAYLOAD}
+     * @return {@code HEADER_LENGTH + size} bytes, ready for one write
+     */
+    static byte[] encode(int streamId, int type, MessageLite message) {
+        int size = message.getSerializedSize();
+        byte[] out = new byte[HEADER_LENGTH + size];
+        ByteBuffer.wrap(out).putInt(size).putInt(streamId).put((byte) type).put((byte) 0);
+        try {
+            CodedOutputStream cos = CodedOutputStream.newInstance(out, HEADER_LENGTH, size);
+            message.writeTo(cos);
+            cos.checkNoSpaceLeft();
+        } catch (IOException e) {
+            throw new IllegalStateException("ttrpc: encoding " + message.getClass().getSimpleName() + " failed", e);
+        }
+        return out;
+    }
+
+    /**
+     * Writes bytes completely.
+     *
+     * @param channel a blocking channel
+     * @param bytes   e.g. from {@link #encode}
+     * @throws IOException if the channel fails
+     */
+    static void writeFully(GatheringByteChannel channel, byte[] bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+            channel.write(b);
         }
     }
 

@@ -24,14 +24,20 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 
 /**
- * A ttrpc server over unix-domain sockets: unary calls only, each handled on its own virtual thread,
- * responses written as they complete (any order), writes serialised per connection.
+ * A ttrpc server over unix-domain sockets: unary calls only, each handled on its own virtual thread
+ * (methods added with {@link TtrpcService.Builder#unaryInline} run on the connection's reader instead; the
+ * reader is a platform thread unless {@link Builder#platformReaders(boolean)} says otherwise),
+ * responses written as they complete (any order), writes serialised per connection. Deadlines of calls
+ * are watched by one shared scheduler thread, started when first needed and ended when idle.
  *
  * <p>Rules follow containerd/ttrpc server.go and services.go:
  * <ul>
@@ -56,18 +62,29 @@ import jdk.net.UnixDomainPrincipal;
 public final class TtrpcServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TtrpcServer.class.getName());
     private static final Duration ACCEPT_ERROR_PAUSE = Duration.ofMillis(50);
+    private static final long DEADLINE_THREAD_IDLE_SECONDS = 10;
+    private static final Status OK = Status.newBuilder().setCode(0).build();
 
     private final Map<String, TtrpcService> services;
     private final UserPrincipal requiredUser;
     private final CallObserver observer;
     private final Set<ServerSocketChannel> listeners = ConcurrentHashMap.newKeySet();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final ScheduledThreadPoolExecutor deadlines;
     private volatile boolean closed;
 
-    private TtrpcServer(Map<String, TtrpcService> services, UserPrincipal requiredUser, CallObserver observer) {
+    private final boolean platformReaders;
+
+    private TtrpcServer(Map<String, TtrpcService> services, UserPrincipal requiredUser, CallObserver observer,
+                        boolean platformReaders) {
+        this.platformReaders = platformReaders;
         this.services = Map.copyOf(services);
         this.requiredUser = requiredUser;
         this.observer = observer;
+        this.deadlines = new ScheduledThreadPoolExecutor(1, Thread.ofVirtual().name("ttrpc-deadlines").factory());
+        deadlines.setKeepAliveTime(DEADLINE_THREAD_IDLE_SECONDS, TimeUnit.SECONDS);
+        deadlines.allowCoreThreadTimeOut(true);
+        deadlines.setRemoveOnCancelPolicy(true);
     }
 
     /** Told about every answered call (e.g. to time RPCs); must be fast and must not throw. */
@@ -126,6 +143,7 @@ public final class TtrpcServer implements AutoCloseable {
         for (Connection c : connections) {
             c.close();
         }
+        deadlines.shutdownNow();
     }
 
     private void acceptLoop(ServerSocketChannel listener) {
@@ -175,7 +193,7 @@ public final class TtrpcServer implements AutoCloseable {
             c.close();
             return;
         }
-        Thread.ofVirtual().name("ttrpc-conn").start(c::readLoop);
+        (platformReaders ? Thread.ofPlatform().daemon() : Thread.ofVirtual()).name("ttrpc-conn").start(c::readLoop);
     }
 
     private static void closeQuietly(java.io.Closeable c) {
@@ -208,8 +226,9 @@ public final class TtrpcServer implements AutoCloseable {
 
         void readLoop() {
             try {
+                FrameReader reader = new FrameReader(ch);
                 while (!closing.get()) {
-                    FrameCodec.Received r = FrameCodec.read(ch);
+                    FrameCodec.Received r = reader.read();
                     if (r == null) {
                         break;
                     }
@@ -279,23 +298,30 @@ public final class TtrpcServer implements AutoCloseable {
             CallContext ctx = new CallContext(req.getService(), req.getMethod(), id, md, deadline, peerUid, peerGid);
             Call call = new Call(id);
             active.add(id);
-            Thread handler = Thread.ofVirtual().name("ttrpc-call").unstarted(() -> call.run(method, ctx, req.getPayload()));
-            if (timeoutNanos > 0) {
-                call.timer = Thread.ofVirtual().name("ttrpc-deadline").unstarted(() -> call.expireAfter(timeoutNanos));
-                call.timer.start();
+            if (method.inline()) {
+                call.run(method, ctx, req.getPayload(), timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0);
+                return;
             }
-            handler.start();
+            if (timeoutNanos > 0) {
+                try {
+                    call.timer = deadlines.schedule(call::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    return; // server closing: the connection is being closed too
+                }
+            }
+            Thread.ofVirtual().name("ttrpc-call").start(() -> call.run(method, ctx, req.getPayload(), 0));
         }
 
-        /** Writes one Response frame; failures close the connection. */
+        /** Writes one Response frame (one write of header and payload); failures close the connection. */
         private void send(int streamId, Response response) {
-            byte[] bytes = response.toByteArray();
-            if (bytes.length > FrameCodec.MAX_PAYLOAD) {
-                bytes = statusResponse(Code.RESOURCE_EXHAUSTED, FrameCodec.oversizeMessage(bytes.length)).toByteArray();
+            int size = response.getSerializedSize();
+            if (size > FrameCodec.MAX_PAYLOAD) {
+                response = statusResponse(Code.RESOURCE_EXHAUSTED, FrameCodec.oversizeMessage(size));
             }
+            byte[] frame = FrameCodec.encode(streamId, Frame.TYPE_RESPONSE, response);
             writeLock.lock();
             try {
-                FrameCodec.write(ch, new Frame(streamId, Frame.TYPE_RESPONSE, 0, bytes));
+                FrameCodec.writeFully(ch, frame);
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "ttrpc write failed: " + e.getMessage());
                 close();
@@ -315,20 +341,26 @@ public final class TtrpcServer implements AutoCloseable {
         private final class Call {
             private final int streamId;
             private final AtomicBoolean answered = new AtomicBoolean();
-            private volatile Thread timer;
+            private volatile ScheduledFuture<?> timer;
 
             Call(int streamId) {
                 this.streamId = streamId;
             }
 
-            void run(TtrpcService.Method<?, ?> method, CallContext ctx, ByteString payload) {
+            /**
+             * Runs the handler and answers.
+             *
+             * @param lateAfter {@link System#nanoTime()} after which a result is answered DEADLINE_EXCEEDED
+             *                  instead (inline calls, which have no timer); 0 for none
+             */
+            void run(TtrpcService.Method<?, ?> method, CallContext ctx, ByteString payload, long lateAfter) {
                 long started = System.nanoTime();
                 Response response;
                 try {
                     MessageLite result = method.invoke(ctx, payload);
                     response = result == null
                             ? statusResponse(Code.UNKNOWN, "ttrpc: marshal called with nil")
-                            : Response.newBuilder().setStatus(Status.newBuilder().setCode(0)).setPayload(result.toByteString()).build();
+                            : Response.newBuilder().setStatus(OK).setPayload(result.toByteString()).build();
                 } catch (TtrpcException e) {
                     response = Response.newBuilder().setStatus(e.toStatus()).build();
                 } catch (Exception e) {
@@ -337,27 +369,25 @@ public final class TtrpcServer implements AutoCloseable {
                     answer(statusResponse(Code.INTERNAL, "ttrpc: handler failed: " + e));
                     throw e;
                 }
+                if (lateAfter != 0 && System.nanoTime() - lateAfter > 0) {
+                    response = statusResponse(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
+                }
                 answer(response);
                 if (observer != null) {
                     observer.answered(ctx, System.nanoTime() - started, response.getStatus().getCode());
                 }
             }
 
-            void expireAfter(long nanos) {
-                try {
-                    Thread.sleep(Duration.ofNanos(nanos));
-                } catch (InterruptedException e) {
-                    return;
-                }
+            void expire() {
                 answer(statusResponse(Code.DEADLINE_EXCEEDED, "context deadline exceeded"));
             }
 
             private void answer(Response response) {
                 if (answered.compareAndSet(false, true)) {
                     active.remove(streamId);
-                    Thread t = timer;
-                    if (t != null && t != Thread.currentThread()) {
-                        t.interrupt();
+                    ScheduledFuture<?> t = timer;
+                    if (t != null) {
+                        t.cancel(false);
                     }
                     send(streamId, response);
                 }
@@ -371,8 +401,22 @@ public final class TtrpcServer implements AutoCloseable {
         private boolean requireSameUid;
         private Integer expectedUid;
         private CallObserver observer;
+        private boolean platformReaders = true;
 
         private Builder() {
+        }
+
+        /**
+         * Whether each connection's reader is a platform thread (default true) or a virtual thread. A
+         * blocked platform reader is woken by the kernel directly when a request arrives; a virtual one is
+         * woken by the JDK's poller thread and then scheduled onto a carrier: two thread wake-ups per call,
+         * which halved single-connection calls/s (docs/decisions/0007-ttrpc-call-path.md). Costs one
+         * platform thread (stack {@code -Xss}) per open connection: a shim has one or two (containerd's);
+         * pass false for servers with many connections.
+         */
+        public Builder platformReaders(boolean platform) {
+            this.platformReaders = platform;
+            return this;
         }
 
         /**
@@ -418,7 +462,7 @@ public final class TtrpcServer implements AutoCloseable {
             if (requireSameUid) {
                 required = PeerIds.userPrincipal(expectedUid != null ? expectedUid : PeerIds.ownUid());
             }
-            return new TtrpcServer(services, required, observer);
+            return new TtrpcServer(services, required, observer, platformReaders);
         }
     }
 

@@ -34,7 +34,8 @@ public final class TtrpcService {
     }
 
     /** One registered method; package-private plumbing for the server. */
-    record Method<Req, Resp extends MessageLite>(String name, Parser<Req> parser, Handler<Req, Resp> handler) {
+    record Method<Req, Resp extends MessageLite>(String name, Parser<Req> parser, Handler<Req, Resp> handler,
+                                                 boolean inline) {
         MessageLite invoke(CallContext ctx, ByteString payload) throws Exception {
             Req request;
             try {
@@ -102,13 +103,35 @@ public final class TtrpcService {
          * @throws IllegalArgumentException if the method is blank or already registered
          */
         public <Req, Resp extends MessageLite> Builder unary(String method, Parser<Req> parser, Handler<Req, Resp> handler) {
+            return add(method, parser, handler, false);
+        }
+
+        /**
+         * Adds a unary method whose handler never blocks (no I/O, no waiting, no lock held across either, e.g.
+         * answering from in-memory bookkeeping). It runs on the connection's reader thread, which saves the
+         * hand-off to a call thread; while it runs, no further frame of that connection is read. A deadline
+         * ({@code timeout_nano}) is checked when it returns: a late result is answered DEADLINE_EXCEEDED.
+         *
+         * @param method  bare method name, e.g. {@code State}
+         * @param parser  request parser
+         * @param handler the handler
+         * @return this builder
+         * @throws IllegalArgumentException if the method is blank or already registered
+         */
+        public <Req, Resp extends MessageLite> Builder unaryInline(String method, Parser<Req> parser,
+                                                                   Handler<Req, Resp> handler) {
+            return add(method, parser, handler, true);
+        }
+
+        private <Req, Resp extends MessageLite> Builder add(String method, Parser<Req> parser, Handler<Req, Resp> handler,
+                                                            boolean inline) {
             Objects.requireNonNull(method, "method");
             Objects.requireNonNull(parser, "parser");
             Objects.requireNonNull(handler, "handler");
             if (method.isBlank()) {
                 throw new IllegalArgumentException("service " + name + " method: '" + method + "' is blank");
             }
-            if (methods.putIfAbsent(method, new Method<>(method, parser, handler)) != null) {
+            if (methods.putIfAbsent(method, new Method<>(method, parser, handler, inline)) != null) {
                 throw new IllegalArgumentException("service " + name + " method: '" + method + "' registered twice");
             }
             return this;

@@ -90,16 +90,22 @@ class FrameCodecTest {
         assertTrue(e.getMessage().contains("2 of 5"), e.getMessage());
     }
 
-    @Test
-    void oversizePayloadIsSkippedAndStreamStaysInSync() throws Exception {
+    /** An oversize request on stream 7 (MAX_PAYLOAD + 1 bytes), then a 1-byte request {77} on stream 9. */
+    static byte[] oversizeThenSmall() {
         int len = FrameCodec.MAX_PAYLOAD + 1;
         ByteBuffer buf = ByteBuffer.allocate(10 + len + 10 + 1);
         buf.putInt(len).putInt(7).put((byte) 1).put((byte) 0).position(10 + len);
         buf.putInt(1).putInt(9).put((byte) 1).put((byte) 0).put((byte) 77);
-        FrameCodec.Received r = FrameCodec.read(source(buf.array()));
+        return buf.array();
+    }
+
+    @Test
+    void oversizePayloadIsSkippedAndStreamStaysInSync() throws Exception {
+        byte[] bytes = oversizeThenSmall();
+        FrameCodec.Received r = FrameCodec.read(source(bytes));
         FrameCodec.Oversized o = assertInstanceOf(FrameCodec.Oversized.class, r);
-        assertEquals(new FrameCodec.Oversized(len, 7, 1, 0), o);
-        ReadableByteChannel in = source(buf.array());
+        assertEquals(new FrameCodec.Oversized(FrameCodec.MAX_PAYLOAD + 1, 7, 1, 0), o);
+        ReadableByteChannel in = source(bytes);
         FrameCodec.read(in);
         assertEquals(new Frame(9, 1, 0, new byte[] {77}), FrameCodec.read(in));
     }

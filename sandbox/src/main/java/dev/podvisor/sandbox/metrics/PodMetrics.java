@@ -57,6 +57,7 @@ public final class PodMetrics {
     private final Map<String, String> labels;
     private final List<ProcessMeters> processes = new ArrayList<>();
     private final Map<String, Long> tmpfsBytes = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> rpcSummaries = new ConcurrentHashMap<>();
     private final List<Consumer<SandboxProbe>> bootListeners = new CopyOnWriteArrayList<>();
     private volatile SandboxProbe probe;
     private volatile boolean agentAnswersMetrics = true;
@@ -125,6 +126,11 @@ public final class PodMetrics {
     }
 
     private DistributionSummary rpcSummary(String name, String method) {
+        // cached: building the meter id (tags, sorting, registry lookup) on every call costs more than recording
+        return rpcSummaries.computeIfAbsent(name + '\n' + method, k -> newRpcSummary(name, method));
+    }
+
+    private DistributionSummary newRpcSummary(String name, String method) {
         return DistributionSummary.builder(name).description("RPC latency distributions.")
                 .tag("action", method.toLowerCase(Locale.ROOT)).serviceLevelObjectives(RPC_BUCKETS_MS)
                 .register(registry);
