@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,14 +55,14 @@ final class StartCommand {
         String uri = ShimAddress.uri(socket);
         if (grouping.kind() != PodGrouping.ContainerKind.POD_CONTAINER && !connectable(socket)) {
             ShimSocket.listenOnStdin(socket);
-            Process daemon;
+            long daemon;
             try {
                 daemon = spawnDaemon(flags, bundle);
             } catch (RuntimeException e) {
                 deleteQuietly(socket);
                 throw e;
             }
-            BundleFiles.write(bundle, BundleFiles.SHIM_PID, Long.toString(daemon.pid()));
+            BundleFiles.write(bundle, BundleFiles.SHIM_PID, Long.toString(daemon));
         }
         BundleFiles.write(bundle, BundleFiles.ADDRESS, uri);
         stdout.print(uri);
@@ -70,26 +71,47 @@ final class StartCommand {
 
     /**
      * Re-runs this very JVM command line with the action dropped: same java, flags and class path, so the
-     * daemon is what the launcher would have started.
+     * daemon is what the launcher would have started. It is started as a shell's asynchronous command, the shell
+     * printing its pid and exiting at once: a direct child of this JVM would keep the JDK's process reaper blocked
+     * in {@code waitpid}, and HotSpot's exit waits up to 300 ms for threads in native code
+     * (VM_Exit::wait_for_threads_in_native_to_block), which was most of {@code start}'s time. The daemon keeps
+     * fd 0 (the listening socket) and stderr; as any asynchronous command of a non-interactive shell it starts
+     * with SIGINT and SIGQUIT ignored (containerd stops shims with SIGKILL and the Shutdown call; HotSpot still
+     * takes SIGQUIT for thread dumps).
+     *
+     * @return the daemon's pid
+     * @throws UncheckedIOException when the daemon cannot be started (naming the command)
      */
-    private static Process spawnDaemon(ShimFlags flags, Path bundle) {
-        List<String> command = new ArrayList<>();
+    private static long spawnDaemon(ShimFlags flags, Path bundle) {
+        // fd 0 is kept through fd 3: a shell starts an asynchronous command with stdin on /dev/null
+        List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", "exec 3<&0; \"$@\" <&3 3<&- >/dev/null & echo $!", "sh"));
         ProcessHandle.Info self = ProcessHandle.current().info();
-        command.add(self.command().orElseThrow(() -> new IllegalStateException("cannot find this JVM's executable")));
+        String java = self.command().orElseThrow(() -> new IllegalStateException("cannot find this JVM's executable"));
+        command.add(java);
         String[] jvmArgs = self.arguments().orElseThrow(() -> new IllegalStateException("cannot read this JVM's arguments"));
         command.addAll(daemonJvmArgs(jvmArgs, System.getProperty(DAEMON_AOT_CACHE)));
         command.addAll(flags.daemonArgs());
         ProcessBuilder builder = new ProcessBuilder(command).directory(bundle.toFile())
-                .redirectInput(ProcessBuilder.Redirect.INHERIT) // fd 0: the listening socket
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+                .redirectInput(ProcessBuilder.Redirect.INHERIT); // fd 0: the listening socket
         Path log = bundle.resolve("log");
         // containerd holds the log FIFO open for reading, so the daemon's raw stderr (a JVM that cannot start)
         // reaches containerd's log too; without it (tests, by hand) stderr is discarded
         builder.redirectError(Files.exists(log) ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.DISCARD);
         try {
-            return builder.start();
+            Process spawner = builder.start();
+            String pid;
+            try (var out = spawner.getInputStream()) {
+                pid = new String(out.readAllBytes(), StandardCharsets.US_ASCII).strip();
+            }
+            if (!pid.matches("[1-9][0-9]{0,9}")) {
+                throw new IOException("no daemon pid from /bin/sh (exit status " + spawner.waitFor() + ", output '" + pid + "')");
+            }
+            return Long.parseLong(pid);
         } catch (IOException e) {
-            throw new UncheckedIOException("starting the shim daemon " + command.getFirst() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("starting the shim daemon " + java + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the shim daemon", e);
         }
     }
 
