@@ -1,9 +1,7 @@
 package dev.podvisor.sandbox;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.podvisor.protocols.agent.CreateSandboxRequest;
 import dev.podvisor.protocols.agent.ExecProcessRequest;
 import dev.podvisor.protocols.agent.Process;
@@ -11,30 +9,20 @@ import dev.podvisor.protocols.agent.StatsContainerResponse;
 import dev.podvisor.protocols.agent.Storage;
 import dev.podvisor.protocols.agent.UpdateContainerRequest;
 import dev.podvisor.protocols.agent.LinuxResources;
-import dev.podvisor.protocols.containerd.runtimeoptions.v1.Options;
 import dev.podvisor.protocols.ttrpc.Code;
-import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
-import dev.podvisor.hypervisor.ChildRegistry;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
 import dev.podvisor.sandbox.cgroup.Cgroups;
 import dev.podvisor.sandbox.cgroup.SandboxCgroups;
-import dev.podvisor.sandbox.config.ConfigLoader;
-import dev.podvisor.sandbox.config.ExtraVirtiofsDevice;
 import dev.podvisor.sandbox.config.PodvisorConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
 import dev.podvisor.sandbox.network.AgentNetwork;
 import dev.podvisor.sandbox.network.PodNetwork;
 import dev.podvisor.sandbox.network.TcFilterNetwork;
-import dev.podvisor.hypervisor.clh.NetConfig;
-import dev.podvisor.hypervisor.clh.TapNic;
-import dev.podvisor.storage.linux.Linux;
-import dev.podvisor.storage.linux.PrivateDirs;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,16 +35,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A pod's VM on Cloud Hypervisor with the kata agent inside, driven the way Kata's runtimes drive it
- * (kata-containers: src/runtime/virtcontainers/{sandbox.go,kata_agent.go,clh.go}): find the pod's network
- * (refusing the host's netns), wire each pod interface to a tap (tcfilter), start virtiofsd, start
- * cloud-hypervisor, {@code vm.create}, one {@code vm.add-net} per tap, {@code vm.boot}, dial the agent over
- * hybrid vsock, Health.Check, the network messages and CreateSandbox with the DNS, the virtio-fs share and the
- * sandbox {@code /dev/shm}; then per container: plan its
- * storage, set it up on the host and in the VM, CreateContainer; and at the end tear it down in order
- * (processes, containers, DestroySandbox, VM, virtiofsd, taps and tc wiring, host mounts, state).
- *
- * <p>Every boot step registers its undo; a failure undoes what was done, so a failed boot leaves no process,
- * mount, socket or directory behind.
+ * (kata-containers: src/runtime/virtcontainers/{sandbox.go,kata_agent.go,clh.go}). {@link SandboxBoot} boots it
+ * (network, taps, virtiofsd, cloud-hypervisor, the agent); this class then sends the network messages and
+ * CreateSandbox (DNS, the virtio-fs share, the sandbox {@code /dev/shm}) with the first container, and per
+ * container plans its storage, sets it up on the host and in the VM and calls CreateContainer; at the end it
+ * tears everything down in order (processes, containers, DestroySandbox, VM, virtiofsd, taps and tc wiring,
+ * host mounts, state).
  */
 public final class VmSandbox implements PodSandbox {
 
@@ -83,7 +67,7 @@ public final class VmSandbox implements PodSandbox {
 
     private final PodNetwork network;
 
-    private VmSandbox(SandboxLaunch launch, PodvisorConfig config, VirtualMachine vm, AgentClient agent,
+    VmSandbox(SandboxLaunch launch, PodvisorConfig config, VirtualMachine vm, AgentClient agent,
                       ContainerStorage storage, Optional<Cgroups> cgroups, SandboxState state, PodNetwork network) {
         this.launch = launch;
         this.network = network;
@@ -97,172 +81,21 @@ public final class VmSandbox implements PodSandbox {
     }
 
     /**
-     * Boots the pod's VM and creates the sandbox in the guest.
+     * Boots the pod's VM and creates the sandbox in the guest ({@link SandboxBoot#boot}).
      *
      * @throws IllegalArgumentException for a bad configuration (naming the key and value)
      * @throws RuntimeException         when a boot step fails; nothing is left behind
      */
     public static PodSandbox boot(SandboxLaunch launch) {
-        LogfmtLog log = launch.log();
-        PodvisorConfig config = loadConfig(launch);
-        // before anything is started: a hostNetwork pod or an unsupported interface is refused here
-        PodNetwork network = PodNetwork.plan(config.runtime().internetworkingModel(), spec(launch.bundle()), log);
-        Deque<Runnable> undo = new ArrayDeque<>();
-        try {
-            Path vmDir = config.podvisor().stateDir().resolve(launch.sandboxId());
-            SocketPathLimit.check(config.podvisor().stateDir(), vmDir,
-                    config.clh().extraVirtiofs().stream().map(ExtraVirtiofsDevice::name).toList());
-            if (Files.exists(vmDir.resolve(SandboxState.FILE))) {
-                throw new IllegalStateException("sandbox " + launch.sandboxId() + ": state already exists in " + vmDir);
-            }
-            PrivateDirs.create(vmDir);
-            undo.push(() -> deleteTree(vmDir));
-            // the shim first: a later delete or sweep knows from this record whether the sandbox's owner is gone
-            ChildRegistry.in(vmDir).record(ChildRegistry.SHIM, ProcessHandle.current().pid());
-            // and the bundle names the state from now on: a shim killed during boot is undone by delete too
-            SandboxCleanup.linkBundle(launch.bundle(), vmDir);
-            SandboxCleanup.recordSandboxBundle(vmDir, launch.bundle());
-            StaleSandboxSweep.inBackground(config.podvisor().stateDir(), log);
-            Path shareRoot = config.podvisor().sharedRoot().resolve(launch.sandboxId());
-            SandboxState state = SandboxState.initial(launch.sandboxId(), vmDir.toString(), shareRoot.toString());
-            state.save();
-
-            // Kata: the shim joins the sandbox (or overhead) cgroup before it starts the VMM and virtiofsd
-            Optional<Cgroups> cgroups = SandboxCgroups.place(launch.bundle(), launch.sandboxId(),
-                    config.runtime().sandboxCgroupOnly(), log);
-            cgroups.ifPresent(owned -> undo.push(() -> SandboxCgroups.release(owned, log)));
-            state = state.withCgroups(cgroups.map(Cgroups::created).orElse(List.of()));
-            state.save();
-
-            ContainerStorage storage = ContainerStorage.create(config, launch.sandboxId(), log);
-            storage.observe(launch.metrics());
-            undo.push(storage::releaseSandbox);
-
-            List<TapNic> nics = new java.util.ArrayList<>();
-            List<Integer> tapFds = List.of();
-            if (!network.endpoints().isEmpty()) {
-                SandboxState[] saved = {state};
-                TcFilterNetwork.Wired wired = TcFilterNetwork.wire(network.netns().orElseThrow(), network.endpoints(),
-                        record -> {
-                            saved[0] = saved[0].withNetwork(record);
-                            saved[0].save();
-                        }, log);
-                state = saved[0];
-                undo.push(() -> TcFilterNetwork.undo(wired.record(), log));
-                tapFds = wired.tapFds();
-                for (int i = 0; i < tapFds.size(); i++) {
-                    nics.add(new TapNic(NetConfig.forTapFd(network.endpoints().get(i).mac()),
-                            new int[] {tapFds.get(i)}));
-                }
-            }
-            VirtualMachine vm;
-            try {
-                vm = VirtualMachine.start(ConfigMapping.hypervisorSettings(config), vmDir,
-                        storage.sharedDirectory(), storage.sandboxDevices(launch.bundle()), nics,
-                        StartTimeouts.of(config).processStart(), log);
-            } finally {
-                tapFds.forEach(Linux::closeQuietly); // Cloud Hypervisor holds its own copies now
-            }
-            undo.push(vm::stop);
-            cgroups.ifPresent(owned -> owned.constrainVcpus(Path.of("/proc"), vm.vmmPid(),
-                    message -> log.warn("cgroup placement", "error", message)));
-            state = state.withProcesses(vm.vmmPid(), vm.virtiofsdPids());
-            state.save();
-            storage.attachTo(vm);
-
-            SocketChannel channel = vm.dialAgent(AGENT_PORT, config.agent().dialTimeout());
-            AgentClient agent = new AgentClient(TtrpcClient.over(channel), StartTimeouts.of(config).agentCall());
-            undo.push(agent::close);
-            agent.observeCalls(launch.metrics()::agentRpc);
-            if (!agent.healthy()) {
-                throw new IllegalStateException("the guest agent answered Health.Check with NOT_SERVING");
-            }
-            VmSandbox sandbox = new VmSandbox(launch, config, vm, agent, storage, cgroups, state, network);
-            sandbox.watchOom();
-            agent.onClose(() -> {
-                if (!sandbox.shutDown) {
-                    log.error("lost the connection to the guest agent");
-                }
-            });
-            log.info("sandbox ready", "vmm_pid", vm.vmmPid(), "vm_dir", vmDir);
-            launch.metrics().sandboxBooted(SandboxProbes.of(config, vmDir, vm, agent));
-            return sandbox;
-        } catch (IOException e) {
-            runAll(undo, log);
-            throw new UncheckedIOException("booting sandbox " + launch.sandboxId() + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            runAll(undo, log);
-            throw e;
-        }
+        return SandboxBoot.boot(launch);
     }
 
-    /** The configuration: runtime options' config_path first, then Kata's search order. */
-    static PodvisorConfig loadConfig(SandboxLaunch launch) {
-        Optional<Path> configPath = Optional.empty();
-        Any options = launch.runtimeOptions();
-        if (options != null && !options.getValue().isEmpty()) {
-            try {
-                Options runtimeOptions = Options.parseFrom(options.getValue());
-                if (!runtimeOptions.getConfigPath().isEmpty()) {
-                    configPath = Optional.of(Path.of(runtimeOptions.getConfigPath()));
-                }
-            } catch (InvalidProtocolBufferException e) {
-                launch.log().debug("runtime options are not runtimeoptions.v1.Options", "type_url", options.getTypeUrl());
-            }
-        }
-        PodvisorConfig config = new ConfigLoader().load(configPath, launch.env());
-        config = ConfigMapping.withAnnotations(config, annotations(launch.bundle()));
-        if (config.runtime().enableDebug()) {
-            launch.log().enableDebug();
-        }
-        for (String warning : config.warnings()) {
-            launch.log().warn("configuration", "warning", warning);
-        }
-        if (!config.unknownKeys().isEmpty()) {
-            launch.log().warn("configuration has unknown keys", "keys", String.join(",", config.unknownKeys()));
-        }
-        config.validatePaths();
-        return config;
+    /** Whether {@link #shutdown} has begun (the agent connection's loss is then expected). */
+    boolean isShutDown() {
+        return shutDown;
     }
 
-    private static JsonNode spec(Path bundle) {
-        try {
-            return JSON.readTree(bundle.resolve("config.json").toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
-        }
-    }
-
-    private static Map<String, String> annotations(Path bundle) {
-        try {
-            JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
-            Map<String, String> annotations = new java.util.HashMap<>();
-            spec.path("annotations").fields().forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
-            return annotations;
-        } catch (IOException e) {
-            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
-        }
-    }
-
-    /** Kata's longest hostname (kata_agent.go {@code maxHostnameLen}). */
-    static final int MAX_HOSTNAME_LENGTH = 64;
-
-    /**
-     * The CreateSandbox hostname as Kata sends it (kata_agent.go {@code startSandbox}): the sandbox spec's
-     * {@code hostname} (the pod's, from containerd's CRI), cut to {@value #MAX_HOSTNAME_LENGTH} characters; empty
-     * when the spec has none.
-     */
-    static String hostname(Path bundle) {
-        try {
-            JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
-            String hostname = spec.path("hostname").asText("");
-            return hostname.length() > MAX_HOSTNAME_LENGTH ? hostname.substring(0, MAX_HOSTNAME_LENGTH) : hostname;
-        } catch (IOException e) {
-            throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
-        }
-    }
-
-    private void watchOom() {
+    void watchOom() {
         Thread.ofVirtual().name("oom-watcher").start(() -> {
             while (!shutDown) {
                 try {
@@ -326,8 +159,8 @@ public final class VmSandbox implements PodSandbox {
         // Kata Go startSandbox: interfaces, routes and neighbours before CreateSandbox
         AgentNetwork.apply(agent, network.endpoints(), log);
         agent.createSandbox(CreateSandboxRequest.newBuilder()
-                .setHostname(hostname(launch.bundle()))
-                .addAllDns(PodNetwork.dns(spec(launch.bundle())))
+                .setHostname(BundleSpec.hostname(launch.bundle()))
+                .addAllDns(PodNetwork.dns(BundleSpec.spec(launch.bundle())))
                 .addAllStorages(sandboxStorages)
                 .setSandboxId(launch.sandboxId())
                 .setSandboxPidns(false)

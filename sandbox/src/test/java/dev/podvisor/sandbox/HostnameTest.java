@@ -16,7 +16,7 @@ class HostnameTest {
 
     private String hostnameOf(String specJson) throws IOException {
         Files.writeString(bundle.resolve("config.json"), specJson);
-        return VmSandbox.hostname(bundle);
+        return BundleSpec.hostname(bundle);
     }
 
     @Test
