@@ -14,6 +14,7 @@ import dev.podvisor.sandbox.config.AgentConfig;
 import dev.podvisor.sandbox.log.LogfmtLog;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * One pod's VM: its virtiofsd processes and its cloud-hypervisor process, started in Kata's order (virtiofsd
@@ -84,7 +87,7 @@ public final class VirtualMachine {
 
     /**
      * Starts one virtiofsd per virtio-fs device — {@code kataShared} over {@code sharedDir} and each extra
-     * device over its own directory —, then the VMM, and boots the VM with every device cold-plugged, as Kata
+     * device over its own directory — and, meanwhile, the VMM, and boots the VM with every device cold-plugged, as Kata
      * does for {@code kataShared}. NICs are cold-plugged as Kata's runtimes do (Cloud Hypervisor takes no fds
      * on {@code vm.create}): {@code vm.create} without nets, one {@code vm.add-net} per NIC with its tap fds,
      * then {@code vm.boot}.
@@ -98,6 +101,11 @@ public final class VirtualMachine {
             throws IOException {
         List<Virtiofsd> virtiofsds = new ArrayList<>();
         CloudHypervisorProcess vmm = null;
+        // the VMM starts while the virtiofsds do (Kata Go launches cloud-hypervisor and pings it meanwhile too):
+        // each takes a process start; only vm.create needs them all
+        FutureTask<CloudHypervisorProcess> vmmStart = new FutureTask<>(() -> CloudHypervisorProcess.start(
+                CloudHypervisorProcess.Options.forSandbox(settings, vmDir).withStartTimeout(processStart)));
+        Thread.ofVirtual().name("vmm-start").start(vmmStart);
         try {
             Path fsSocket = VmConfigs.virtiofsdSocket(vmDir, VmConfigs.KATA_SHARED_TAG);
             Virtiofsd virtiofsd = Virtiofsd.start(Virtiofsd.Options.of(settings, fsSocket, sharedDir,
@@ -112,8 +120,7 @@ public final class VirtualMachine {
                 fsSockets.put(device.tag(), extra.socketPath());
                 log.info("virtiofsd started", "tag", device.tag(), "pid", extra.pid(), "argv", String.join(" ", extra.argv()));
             }
-            vmm = CloudHypervisorProcess.start(CloudHypervisorProcess.Options.forSandbox(settings, vmDir)
-                    .withStartTimeout(processStart));
+            vmm = await(vmmStart);
             log.info("cloud-hypervisor started", "pid", vmm.pid(), "argv", String.join(" ", vmm.argv()));
             CloudHypervisorClient api = vmm.client();
             List<Optional<PciDeviceInfo>> added = api.createAndBoot(VmConfigs.forSandbox(settings, vmDir, fsSockets), nics);
@@ -125,11 +132,45 @@ public final class VirtualMachine {
             return new VirtualMachine(vmDir, settings, vmm, new java.util.concurrent.CopyOnWriteArrayList<>(virtiofsds),
                     processStart, log);
         } catch (IOException | RuntimeException e) {
+            if (vmm == null) {
+                vmm = awaitQuietly(vmmStart); // a VMM that did start must not outlive the failed boot
+            }
             if (vmm != null) {
                 vmm.close();
             }
             virtiofsds.forEach(Virtiofsd::close);
             throw e;
+        }
+    }
+
+    /** The VMM started on its own thread, or that start's IOException / RuntimeException. */
+    private static CloudHypervisorProcess await(FutureTask<CloudHypervisorProcess> start) throws IOException {
+        try {
+            return start.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            start.cancel(true);
+            throw new InterruptedIOException("interrupted while cloud-hypervisor started");
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException re -> throw re;
+                case Error error -> throw error;
+                default -> throw new IOException(e.getCause());
+            }
+        }
+    }
+
+    /** After another step failed: the VMM if its start succeeded (to be stopped), else null. */
+    private static CloudHypervisorProcess awaitQuietly(FutureTask<CloudHypervisorProcess> start) {
+        try {
+            return start.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            start.cancel(true); // an interrupted start kills what it launched
+            return null;
+        } catch (ExecutionException e) {
+            return null;
         }
     }
 
