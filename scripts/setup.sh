@@ -171,10 +171,15 @@ write_file() {
   mv -f "$tmp" "$1"
 }
 
-# write_launcher PATH CLASSPATH_GLOB MAIN_CLASS [AOT_CACHE [START_AOT_CACHE DELETE_AOT_CACHE]] : an sh launcher
-# that execs Temurin 25 with lean flags and AOT_CACHE, or START_AOT_CACHE / DELETE_AOT_CACHE when the last argument
-# is the shim's start / delete action (docs/decisions/0005). It prints nothing itself: the JDK's "Picked up ..."
-# notices are avoided by dropping the option variables (containerd reads the shim's stderr as its error message).
+# write_launcher PATH CLASSPATH_GLOB MAIN_CLASS [AOT_CACHE [DELETE_AOT_CACHE]] : an sh launcher that execs Temurin 25
+# with lean flags and AOT_CACHE, or DELETE_AOT_CACHE when the last argument is the shim's delete action
+# (docs/decisions/0005). For the shim's start action (DELETE_AOT_CACHE given) the JVM is an asynchronous command
+# instead, whose stdout the launcher reads to the end: a new pod's start JVM prints the address, ends its stdout and
+# goes on as the pod's daemon (docs/decisions/0009), while containerd waits for this process to exit and takes
+# its output. The JVM prints one line, the address (unix://...) or an error, which goes to stderr with status 1;
+# its own stderr goes to the bundle's log FIFO when containerd made one (start runs in the bundle).
+# The launcher prints nothing else: the JDK's "Picked up ..." notices are avoided by dropping the option
+# variables (containerd reads the shim's stderr as its error message).
 write_launcher() {
   write_file "$1" 0755 <<LAUNCHER
 #!/bin/sh
@@ -183,26 +188,29 @@ write_launcher() {
 export MALLOC_ARENA_MAX=2
 unset JAVA_TOOL_OPTIONS JDK_JAVA_OPTIONS _JAVA_OPTIONS
 cache="${4:-}"
-daemon=""
 for action; do :; done
 case "\${action:-}" in
-  start) if [ -f "${5:-/nonexistent}" ]; then
-      cache="${5:-}"
-      # the daemon that start spawns (this command line) runs with the daemon's cache, or none
-      daemon="-Dpodvisor.daemon.aot-cache="
-      [ -f "${4:-/nonexistent}" ] && daemon="-Dpodvisor.daemon.aot-cache=${4:-}"
-    fi ;;
-  delete) if [ -f "${6:-/nonexistent}" ]; then cache="${6:-}"; fi ;;
+  delete) if [ -f "${5:-/nonexistent}" ]; then cache="${5:-}"; fi ;;
 esac
 aot=""
 [ -n "\$cache" ] && [ -f "\$cache" ] && aot="-XX:AOTCache=\$cache"
-exec "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS \$aot \$daemon -cp "$2" $3 "\$@"
+if [ -n "${5:-}" ] && [ "\${action:-}" = start ]; then
+  log=/dev/null
+  [ -p log ] && log=log
+  out=\$("$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS \$aot -cp "$2" $3 "\$@" 2>>"\$log" </dev/null &)
+  case "\$out" in
+    unix://*) printf '%s' "\$out"; exit 0 ;;
+  esac
+  printf '%s\n' "\${out:-containerd-shim-kata-v2: start ended without an address (its JVM's errors are in the shim log)}" >&2
+  exit 1
+fi
+exec "$PODVISOR_JAVA_HOME/bin/java" $LEAN_FLAGS \$aot -cp "$2" $3 "\$@"
 LAUNCHER
 }
 
 # train_aot_cache FILE [ARG] : an AOT cache of the shim (JDK 25 -XX:AOTCacheOutput), trained by a run of
 # dev.podvisor.shim.AotTraining [ARG] with the launchers' flags and class path: without ARG the daemon's (and
-# the CLI's), with ARG start or delete the small one of that action. Retrained at every install
+# the CLI's), with ARG delete the small one of that action. Retrained at every install
 # (a cache only fits the jars it was made from); without it the launchers still work, only slower.
 train_aot_cache() {
   local cache="$1"
@@ -233,10 +241,9 @@ install_all() {
   replace_dir "${it_libs[@]}" "$it_jar" "$prefix/testbed/lib"
 
   train_aot_cache "$prefix/lib/shim.aot"
-  train_aot_cache "$prefix/lib/shim-start.aot" start
   train_aot_cache "$prefix/lib/shim-delete.aot" delete
   write_launcher "$prefix/bin/containerd-shim-kata-v2" "$prefix/lib/*" "$SHIM_MAIN" "$prefix/lib/shim.aot" \
-    "$prefix/lib/shim-start.aot" "$prefix/lib/shim-delete.aot"
+    "$prefix/lib/shim-delete.aot"
   write_launcher "$prefix/bin/podvisor" "$prefix/lib/*" "$CLI_MAIN" "$prefix/lib/shim.aot"
   # The stand-ins' own launchers find their class path in ../lib (the installed layout).
   local name

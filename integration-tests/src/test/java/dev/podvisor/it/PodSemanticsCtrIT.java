@@ -349,7 +349,7 @@ class PodSemanticsCtrIT {
         return ProcessHandle.allProcesses().filter(p -> {
             String c = p.info().commandLine().orElse("");
             return c.contains("dev.podvisor.shim.ShimMain") && c.contains(containerd.address().toString())
-                    && !c.endsWith(" start") && !c.endsWith(" delete");
+                    && !c.endsWith(" delete");
         }).filter(p -> {
             try {
                 return Files.readString(containerd.bundle("default", pod).resolve("shim.pid")).trim()

@@ -233,7 +233,7 @@ class PodSemanticsIT {
         return ProcessHandle.allProcesses().filter(p -> {
             String c = p.info().commandLine().orElse("");
             return c.contains("dev.podvisor.shim.ShimMain") && c.contains(containerd.address().toString())
-                    && c.contains(sandboxId) && !c.endsWith(" start") && !c.endsWith(" delete");
+                    && c.contains(sandboxId) && !c.endsWith(" delete");
         }).count();
     }
 

@@ -30,10 +30,12 @@ import dev.podvisor.storage.plan.PlanJson;
 import dev.podvisor.storage.plan.RootfsMount;
 
 import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,10 +45,10 @@ import java.util.Optional;
 
 /**
  * The training runs for the shim's AOT caches ({@code scripts/setup.sh} runs them with
- * {@code -XX:AOTCacheOutput}). With the argument {@code start} or {@code delete}: only what that action runs
- * ({@link StartDeleteTraining}), for the small cache the launcher uses for it (a JVM maps every class of its
- * cache at start, so a cache of the daemon's 3,800 classes slows them down).
- * Without: walks the code paths of {@code start}, {@code delete} and the daemon —
+ * {@code -XX:AOTCacheOutput}). With the argument {@code delete}: only what that action runs
+ * ({@link DeleteTraining}), for the small cache the launcher uses for it (a JVM maps every class of its
+ * cache at start, so a cache of the daemon's 3,800 classes slows it down).
+ * Without: walks the code paths of {@code start} (whose JVM goes on as the daemon), {@code delete} and the daemon —
  * flags, bundle annotations, the Task service over ttrpc, event forwarding, configuration.toml, the storage
  * planner on the live host, FFM calls, Cloud Hypervisor and agent messages — without a VM or containerd, so
  * the classes they load come from the cache afterwards. Touches nothing outside its own temp directory.
@@ -59,8 +61,8 @@ public final class AotTraining {
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("podvisor-aot-");
         try {
-            if (args.length > 0 && (args[0].equals("start") || args[0].equals("delete"))) {
-                StartDeleteTraining.train(dir, args[0]);
+            if (args.length > 0 && args[0].equals("delete")) {
+                DeleteTraining.train(dir);
             } else {
                 train(dir);
             }
@@ -88,8 +90,15 @@ public final class AotTraining {
                  "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}], "resources": {"memory": {"limit": 1}}}}
                 """.formatted(bundle.resolve("config.json")));
         PodGrouping.classify(flags.id(), BundleFiles.annotations(bundle));
-        ShimSocket.inherited(dir.resolve("none.sock")); // the daemon's take of start's listener
-        ShimAddress.uri(ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id()));
+        String uri = ShimAddress.uri(ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id()));
+        Path shimSocket = dir.resolve("shim.sock");
+        StartCommand.connectable(shimSocket);
+        ShimSocket.bind(shimSocket).close();
+        BundleFiles.write(bundle, BundleFiles.ADDRESS, uri);
+        BundleFiles.write(bundle, BundleFiles.SHIM_PID, Long.toString(ProcessHandle.current().pid()));
+        PrintStream closed = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        closed.print(uri);
+        closed.close();
         new ByteArrayOutputStream().writeBytes(DeleteResponse.newBuilder().setExitStatus(137).build().toByteArray());
 
         // configuration, planner, FFM, JSON models

@@ -21,8 +21,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The long-lived shim daemon of one pod: leaves containerd's process group ({@code setsid}), logs logfmt
- * lines into the bundle's {@code log} FIFO, serves the pod's shim socket (the listener {@code start} passed on
- * fd 0, see {@link ShimSocket}) with the
+ * lines into the bundle's {@code log} FIFO, serves the pod's shim socket (the listener {@code start} bound, see
+ * {@link StartCommand}) with the
  * {@code containerd.task.v2.Task} service (peers must have our uid), and exits after a Shutdown that finds no
  * container left, removing its socket.
  */
@@ -31,7 +31,19 @@ final class Daemon {
     private Daemon() {
     }
 
+    /** The daemon run by hand (no action): binds the pod's socket itself, then {@link #run(ShimFlags, Map, Path, ServerSocketChannel)}. */
     static int run(ShimFlags flags, Map<String, String> env, Path bundle) {
+        return run(flags, env, bundle, ShimSocket.bind(ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id())));
+    }
+
+    /**
+     * Serves {@code listener} (bound to the pod's socket, closed and its file removed when the daemon exits) until
+     * a Shutdown finds no container left.
+     *
+     * @return the process exit status, 0
+     * @throws UncheckedIOException naming the socket when serving fails
+     */
+    static int run(ShimFlags flags, Map<String, String> env, Path bundle, ServerSocketChannel listener) {
         try {
             Linux.setsid();
         } catch (RuntimeException alreadyLeader) {
@@ -62,7 +74,7 @@ final class Daemon {
                         log.debug("task rpc", "method", call.method(), "code", code, "duration_ms", nanos / 1_000_000);
                     }
                 }).build();
-        try (ServerSocketChannel listener = ShimSocket.take(socket)) {
+        try (listener) {
             server.serve(listener);
             log.info("shim daemon listening", "address", ShimAddress.uri(socket), "pid", ProcessHandle.current().pid());
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

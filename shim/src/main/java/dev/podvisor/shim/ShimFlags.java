@@ -78,19 +78,6 @@ public record ShimFlags(
         return new ShimFlags(namespace, address, publishBinary, id, bundle, socket, debug, version, info, action);
     }
 
-    /** The argv that re-runs this shim as its daemon: the same flags, no action. */
-    public List<String> daemonArgs() {
-        var out = new java.util.ArrayList<String>();
-        out.addAll(List.of("-namespace", namespace, "-address", address, "-publish-binary", publishBinary, "-id", id));
-        if (!bundle.isEmpty()) {
-            out.addAll(List.of("-bundle", bundle));
-        }
-        if (debug) {
-            out.add("-debug");
-        }
-        return out;
-    }
-
     /**
      * Checks the flags every action needs.
      *

@@ -8,9 +8,11 @@ import java.util.Map;
 
 /**
  * {@code containerd-shim-kata-v2}: the binary containerd runs for runtime {@code io.containerd.kata.v2}
- * (containerd: docs/runtime-v2.md). {@code start} makes sure a daemon serves the pod and prints its address;
+ * (containerd: docs/runtime-v2.md). {@code start} makes sure a daemon serves the pod and prints its address
+ * (for a new pod, the JVM of {@code start} goes on as its daemon, {@link StartCommand});
  * {@code delete} cleans up after a container whose daemon is gone and prints a DeleteResponse; no action runs
- * the daemon. Exit code 0 on success, 1 with one line on stderr on failure (containerd shows it).
+ * the daemon. Exit code 0 on success, 1 with one line on stderr (stdout for {@code start}) on failure (containerd
+ * shows it).
  */
 public final class ShimMain {
 
@@ -19,18 +21,28 @@ public final class ShimMain {
 
     public static void main(String[] args) {
         PrintStream stdout = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        // start's errors go where its address would: the launcher reads this JVM's stdout (StartCommand)
+        PrintStream errors = args.length > 0 && args[args.length - 1].equals("start") ? stdout : System.err;
         int code;
         try {
             code = run(List.of(args), System.getenv(), Path.of("").toAbsolutePath(), stdout);
         } catch (IllegalArgumentException | IllegalStateException e) {
-            System.err.println("containerd-shim-kata-v2: " + e.getMessage());
+            report(errors, "containerd-shim-kata-v2: " + e.getMessage());
             code = 1;
         } catch (RuntimeException e) {
-            System.err.println("containerd-shim-kata-v2: " + e);
+            report(errors, "containerd-shim-kata-v2: " + e);
             code = 1;
         }
         stdout.flush();
         System.exit(code);
+    }
+
+    /** {@code line} on {@code errors}, or on stderr once {@code errors} is closed (a start gone on as the daemon). */
+    private static void report(PrintStream errors, String line) {
+        errors.println(line);
+        if (errors.checkError()) {
+            System.err.println(line);
+        }
     }
 
     /**

@@ -13,33 +13,33 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link ShimSocket} within one JVM: the daemon's fallback bind and the lookup of a channel's fd. */
+/** {@link ShimSocket#bind}: a stale socket file is replaced, a live one is not taken over. */
 class ShimSocketTest {
 
     @TempDir
     Path dir;
 
     @Test
-    void withoutAListenerOnStdinTheDaemonBindsItselfReplacingAStaleSocket() throws Exception {
+    void bindReplacesAStaleSocketAndListensOwnerOnly() throws Exception {
         Path socket = dir.resolve("s/shim.sock");
         Files.createDirectories(socket.getParent());
         try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             dead.bind(UnixDomainSocketAddress.of(socket)); // closed below without removing its file: stale
         }
         assertTrue(Files.exists(socket));
-        try (ServerSocketChannel listener = ShimSocket.take(socket)) {
-            assertTrue(ShimSocket.inherited(socket).isEmpty(), "surefire's stdin is no listener");
+        try (ServerSocketChannel listener = ShimSocket.bind(socket)) {
             assertTrue(StartCommand.connectable(socket));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
-            int fd = ShimSocket.fdOf(socket);
-            assertTrue(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().startsWith("socket:["));
         }
     }
 
     @Test
-    void aSocketNobodyHereHoldsHasNoFd() throws Exception {
-        Path socket = dir.resolve("nobody.sock");
-        IllegalStateException none = assertThrows(IllegalStateException.class, () -> ShimSocket.fdOf(socket));
-        assertTrue(none.getMessage().startsWith("no fd of this process is the socket bound to " + socket), none.getMessage());
+    void bindRefusesASocketSomeoneListensOnNamingIt() throws Exception {
+        Path socket = dir.resolve("live.sock");
+        try (ServerSocketChannel live = ShimSocket.bind(socket)) {
+            java.io.UncheckedIOException taken = assertThrows(java.io.UncheckedIOException.class, () -> ShimSocket.bind(socket));
+            assertTrue(taken.getMessage().startsWith("listening on " + socket + ": "), taken.getMessage());
+            assertTrue(StartCommand.connectable(socket), "the live listener is left alone");
+        }
     }
 }

@@ -33,17 +33,4 @@ class StartCommandTest {
             assertEquals(List.of(), files.toList(), "nothing written to the bundle");
         }
     }
-
-    @Test
-    void theDaemonRunsWithTheDaemonsAotCacheWhenStartRanWithTheSmallOne() {
-        String[] start = {"-Xmx32m", "-XX:AOTCache=/p/lib/shim-start.aot", "-Dpodvisor.daemon.aot-cache=/p/lib/shim.aot",
-                "-cp", "/p/lib/*", "dev.podvisor.shim.ShimMain", "-id", "x", "start"};
-        assertEquals(List.of("-Xmx32m", "-XX:AOTCache=/p/lib/shim.aot", "-cp", "/p/lib/*", "dev.podvisor.shim.ShimMain"),
-                StartCommand.daemonJvmArgs(start, "/p/lib/shim.aot"));
-        assertEquals(List.of("-Xmx32m", "-cp", "/p/lib/*", "dev.podvisor.shim.ShimMain"),
-                StartCommand.daemonJvmArgs(start, ""), "no daemon cache installed: none");
-        String[] plain = {"-Xmx32m", "-XX:AOTCache=/p/lib/shim.aot", "-cp", "/p/lib/*", "dev.podvisor.shim.ShimMain", "start"};
-        assertEquals(List.of("-Xmx32m", "-XX:AOTCache=/p/lib/shim.aot", "-cp", "/p/lib/*", "dev.podvisor.shim.ShimMain"),
-                StartCommand.daemonJvmArgs(plain, null), "without the property: this JVM's arguments as they are");
-    }
 }

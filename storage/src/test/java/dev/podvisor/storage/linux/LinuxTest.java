@@ -88,31 +88,6 @@ class LinuxTest {
     }
 
     @Test
-    void dup2MakesTheSecondFdReferToTheFirstsFileAndClearsCloseOnExec() throws Exception {
-        Path a = Files.writeString(dir.resolve("a"), "from a");
-        Path b = Files.writeString(dir.resolve("b"), "from b");
-        int fdA = Linux.open(a.toString(), Linux.O_RDONLY | Linux.O_CLOEXEC);
-        int fdB = Linux.open(b.toString(), Linux.O_RDONLY | Linux.O_CLOEXEC);
-        try {
-            assertEquals(fdB, Dup2.dup2(fdA, fdB));
-            byte[] buf = new byte[16];
-            assertEquals(6, Linux.read(fdB, buf, 0, 16));
-            assertEquals("from a", new String(buf, 0, 6));
-            assertEquals(a.toString(), Files.readSymbolicLink(Path.of("/proc/self/fd/" + fdB)).toString());
-            String flags = Files.readAllLines(Path.of("/proc/self/fdinfo/" + fdB)).stream()
-                    .filter(l -> l.startsWith("flags:")).findFirst().orElseThrow();
-            assertEquals(0, Integer.parseInt(flags.substring("flags:".length()).strip(), 8) & Linux.O_CLOEXEC,
-                    "the copy is inherited by exec: " + flags);
-        } finally {
-            Linux.close(fdB);
-            Linux.close(fdA);
-        }
-        LinuxException closed = assertThrows(LinuxException.class, () -> Dup2.dup2(fdA, fdB));
-        assertEquals(Linux.EBADF, closed.errno());
-        assertEquals("dup2(fd " + fdA + " → " + fdB + "): EBADF (Bad file descriptor)", closed.getMessage());
-    }
-
-    @Test
     void blockDeviceCallsRejectNonDevices() throws Exception {
         Path file = Files.writeString(dir.resolve("plain"), "x");
         LinuxException e = assertThrows(LinuxException.class, () -> Linux.blockDeviceReadOnly(file.toString()));

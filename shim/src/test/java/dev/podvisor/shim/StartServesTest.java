@@ -27,12 +27,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code start} as containerd runs it (a JVM of its own, in the bundle directory): it returns once the socket
- * listens, without waiting for the daemon's JVM, and the daemon serves the socket start made. Every daemon
- * started here is killed and its socket removed.
+ * {@code start} in a JVM of its own, in the bundle directory, as the launcher runs it: for a new sandbox it prints
+ * the address and ends its stdout while the same JVM goes on serving the socket as the daemon; a second start
+ * prints the address and exits. Every daemon started here is killed and its socket removed.
  */
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class StartHandoverTest {
+class StartServesTest {
 
     @TempDir
     Path bundle;
@@ -40,36 +40,34 @@ class StartHandoverTest {
     private final String id = "podvisor-test-" + UUID.randomUUID();
     private final String namespace = "podvisor-test";
     private Path socket;
+    private Process last;
 
     @AfterEach
     void killTheDaemon() throws IOException {
         BundleFiles.read(bundle, BundleFiles.SHIM_PID).flatMap(pid -> ProcessHandle.of(Long.parseLong(pid)))
                 .ifPresent(ProcessHandle::destroyForcibly);
+        if (last != null) {
+            last.destroyForcibly();
+        }
         if (socket != null) {
             Files.deleteIfExists(socket);
         }
     }
 
-    /** Runs {@code start} in a JVM of its own; its stdout (the address). */
-    private String start() throws Exception {
-        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"annotations\": {}}");
+    /** Runs {@code start} in a JVM of its own with {@code config}; its stdout, read to the end. */
+    private String start(String config) throws Exception {
+        Files.writeString(bundle.resolve("config.json"), config);
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process start = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+        last = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), ShimMain.class.getName(), "-namespace", namespace,
                 "-address", bundle.resolve("containerd.sock").toString(), "-publish-binary", "/bin/true", "-id", id,
                 "start").directory(bundle.toFile()).redirectError(bundle.resolve("start.err").toFile()).start();
-        String out = new String(start.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, start.waitFor(), () -> "start's exit status; its stderr: " + readQuietly(bundle.resolve("start.err")));
         socket = ShimAddress.socketPath(bundle.resolve("containerd.sock").toString(), namespace, id);
-        return out;
+        return new String(last.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
 
-    private static String readQuietly(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return e.toString();
-        }
+    private String start() throws Exception {
+        return start("{\"ociVersion\": \"1.0.2\", \"annotations\": {}}");
     }
 
     private ProcessHandle daemon() {
@@ -79,11 +77,12 @@ class StartHandoverTest {
     }
 
     @Test
-    void theDaemonServesTheSocketStartPrinted() throws Exception {
+    void theJvmOfStartEndsItsOutputAndServesTheSocketItPrinted() throws Exception {
         String address = start();
         assertEquals(ShimAddress.uri(socket), address);
         assertEquals(Optional.of(address), BundleFiles.read(bundle, BundleFiles.ADDRESS));
-        assertTrue(daemon().info().commandLine().orElse("").contains(ShimMain.class.getName()));
+        assertEquals(last.pid(), daemon().pid(), "the JVM of start is the daemon");
+        assertTrue(last.isAlive(), "it goes on after its output ended");
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         channel.connect(UnixDomainSocketAddress.of(socket)); // containerd's single dial: no retry
         try (TtrpcClient client = TtrpcClient.over(channel)) {
@@ -91,11 +90,25 @@ class StartHandoverTest {
                     "State", StateRequest.newBuilder().setId("nobody").build(), StateResponse.parser(), Duration.ofSeconds(90)));
             assertTrue(notFound.getMessage().contains("nobody"), notFound.getMessage());
         }
-        assertEquals(address, start(), "a second start finds the daemon listening and starts none");
+        Process daemon = last;
+        assertEquals(address, start(), "a second start finds the daemon listening");
+        assertEquals(0, last.waitFor(), "and exits");
+        assertEquals(Optional.of(Long.toString(daemon.pid())), BundleFiles.read(bundle, BundleFiles.SHIM_PID));
+        last = daemon;
     }
 
     @Test
-    void aClientOfADaemonThatDiesBeforeServingReadsTheEndInsteadOfHanging() throws Exception {
+    void aStartThatFailsSaysWhyOnStdoutAndLeavesNoSocket() throws Exception {
+        String out = start("{ not json");
+        assertEquals(1, last.waitFor(), out);
+        assertTrue(out.startsWith("containerd-shim-kata-v2: " + bundle.resolve("config.json") + ": not valid JSON"), out);
+        assertFalse(Files.exists(socket), "no socket");
+        assertFalse(Files.exists(bundle.resolve("address")), "no address");
+        assertFalse(Files.exists(bundle.resolve("shim.pid")), "no shim.pid");
+    }
+
+    @Test
+    void aClientOfADaemonThatDiesReadsTheEndInsteadOfHanging() throws Exception {
         start();
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(socket));
