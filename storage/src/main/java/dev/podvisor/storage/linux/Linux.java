@@ -205,7 +205,7 @@ public final class Linux {
      */
     public static void mount(String source, String target, String fstype, long flags, String data) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.MOUNT.invokeExact(st, cString(arena, source), cString(arena, target),
+            int r = (int) Sys.MOUNT.handle().invokeExact(st, cString(arena, source), cString(arena, target),
                     cString(arena, fstype), flags, cString(arena, data));
             if (r != 0) {
                 String what = (source == null ? "none" : source) + " → " + target
@@ -224,7 +224,7 @@ public final class Linux {
      */
     public static void umount2(String target, int flags) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.UMOUNT2.invokeExact(st, cString(arena, target), flags);
+            int r = (int) Sys.UMOUNT2.handle().invokeExact(st, cString(arena, target), flags);
             if (r != 0) {
                 throw new LinuxException("umount2", target, errno(st));
             }
@@ -240,7 +240,7 @@ public final class Linux {
     public static FsStat statfs(String path) {
         return Sys.run((arena, st) -> {
             MemorySegment buf = arena.allocate(120, 8);
-            int r = (int) Sys.STATFS.invokeExact(st, cString(arena, path), buf);
+            int r = (int) Sys.STATFS.handle().invokeExact(st, cString(arena, path), buf);
             if (r != 0) {
                 throw new LinuxException("statfs", path, errno(st));
             }
@@ -261,7 +261,7 @@ public final class Linux {
     public static long mountFlags(String path) {
         long st = Sys.run((arena, state) -> {
             MemorySegment buf = arena.allocate(120, 8);
-            int r = (int) Sys.STATFS.invokeExact(state, cString(arena, path), buf);
+            int r = (int) Sys.STATFS.handle().invokeExact(state, cString(arena, path), buf);
             if (r != 0) {
                 throw new LinuxException("statfs", path, errno(state));
             }
@@ -286,7 +286,7 @@ public final class Linux {
         try {
             return Sys.run((arena, st) -> {
                 MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
-                int r = (int) Sys.IOCTL_PTR.invokeExact(st, fd, BLKROGET, out);
+                int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, BLKROGET, out);
                 if (r != 0) {
                     throw new LinuxException("ioctl(BLKROGET)", device, errno(st));
                 }
@@ -307,7 +307,7 @@ public final class Linux {
         try {
             return Sys.run((arena, st) -> {
                 MemorySegment out = arena.allocate(ValueLayout.JAVA_LONG);
-                int r = (int) Sys.IOCTL_PTR.invokeExact(st, fd, BLKGETSIZE64, out);
+                int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, BLKGETSIZE64, out);
                 if (r != 0) {
                     throw new LinuxException("ioctl(BLKGETSIZE64)", device, errno(st));
                 }
@@ -328,7 +328,7 @@ public final class Linux {
      */
     public static int setsid() {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.SETSID.invokeExact(st);
+            int r = (int) Sys.SETSID.handle().invokeExact(st);
             if (r < 0) {
                 throw new LinuxException("setsid", "", errno(st));
             }
@@ -338,12 +338,12 @@ public final class Linux {
 
     /** {@code getuid(2)}: the real user id of this process. */
     public static int getuid() {
-        return Sys.run((arena, st) -> (int) Sys.GETUID.invokeExact());
+        return Sys.run((arena, st) -> (int) Sys.GETUID.handle().invokeExact());
     }
 
     /** {@code getpid(2)}: this process's id. */
     public static int getpid() {
-        return Sys.run((arena, st) -> (int) Sys.GETPID.invokeExact());
+        return Sys.run((arena, st) -> (int) Sys.GETPID.handle().invokeExact());
     }
 
     /**
@@ -352,7 +352,7 @@ public final class Linux {
      */
     public static void setChildSubreaper() {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.PRCTL.invokeExact(st, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+            int r = (int) Sys.PRCTL.handle().invokeExact(st, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
             if (r != 0) {
                 throw new LinuxException("prctl", "PR_SET_CHILD_SUBREAPER", errno(st));
             }
@@ -372,7 +372,7 @@ public final class Linux {
         return Sys.run((arena, st) -> {
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
             while (true) {
-                int r = (int) Sys.WAITPID.invokeExact(st, pid, status, options);
+                int r = (int) Sys.WAITPID.handle().invokeExact(st, pid, status, options);
                 if (r > 0) {
                     return WaitStatus.decode(r, status.get(ValueLayout.JAVA_INT, 0));
                 }
@@ -410,7 +410,7 @@ public final class Linux {
      */
     public static void kill(int pid, int signal) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.KILL.invokeExact(st, pid, signal);
+            int r = (int) Sys.KILL.handle().invokeExact(st, pid, signal);
             if (r != 0) {
                 throw new LinuxException("kill", pid + ", signal " + signal, errno(st));
             }
@@ -428,7 +428,7 @@ public final class Linux {
      */
     public static Pty openPty() {
         int master = Sys.run((arena, st) -> {
-            int r = (int) Sys.POSIX_OPENPT.invokeExact(st, O_RDWR | O_NOCTTY | O_CLOEXEC);
+            int r = (int) Sys.POSIX_OPENPT.handle().invokeExact(st, O_RDWR | O_NOCTTY | O_CLOEXEC);
             if (r < 0) {
                 throw new LinuxException("posix_openpt", "/dev/ptmx", errno(st));
             }
@@ -436,14 +436,14 @@ public final class Linux {
         });
         try {
             String slave = Sys.run((arena, st) -> {
-                if ((int) Sys.GRANTPT.invokeExact(st, master) != 0) {
+                if ((int) Sys.GRANTPT.handle().invokeExact(st, master) != 0) {
                     throw new LinuxException("grantpt", "fd " + master, errno(st));
                 }
-                if ((int) Sys.UNLOCKPT.invokeExact(st, master) != 0) {
+                if ((int) Sys.UNLOCKPT.handle().invokeExact(st, master) != 0) {
                     throw new LinuxException("unlockpt", "fd " + master, errno(st));
                 }
                 MemorySegment name = arena.allocate(128);
-                int r = (int) Sys.PTSNAME_R.invokeExact(st, master, name, 128L);
+                int r = (int) Sys.PTSNAME_R.handle().invokeExact(st, master, name, 128L);
                 if (r != 0) {
                     throw new LinuxException("ptsname_r", "fd " + master, r);
                 }
@@ -472,7 +472,7 @@ public final class Linux {
             MemorySegment ws = arena.allocate(8, 2);
             ws.set(ValueLayout.JAVA_SHORT, 0, (short) rows);
             ws.set(ValueLayout.JAVA_SHORT, 2, (short) columns);
-            int r = (int) Sys.IOCTL_PTR.invokeExact(st, fd, TIOCSWINSZ, ws);
+            int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, TIOCSWINSZ, ws);
             if (r != 0) {
                 throw new LinuxException("ioctl(TIOCSWINSZ)", "fd " + fd, errno(st));
             }
@@ -484,7 +484,7 @@ public final class Linux {
     public static WindowSize getWindowSize(int fd) {
         return Sys.run((arena, st) -> {
             MemorySegment ws = arena.allocate(8, 2);
-            int r = (int) Sys.IOCTL_PTR.invokeExact(st, fd, TIOCGWINSZ, ws);
+            int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, TIOCGWINSZ, ws);
             if (r != 0) {
                 throw new LinuxException("ioctl(TIOCGWINSZ)", "fd " + fd, errno(st));
             }
@@ -510,7 +510,7 @@ public final class Linux {
         return Sys.run((arena, st) -> {
             MemorySegment native_ = arena.allocate(len);
             while (true) {
-                long n = (long) Sys.READ.invokeExact(st, fd, native_, (long) len);
+                long n = (long) Sys.READ.handle().invokeExact(st, fd, native_, (long) len);
                 if (n > 0) {
                     MemorySegment.copy(native_, ValueLayout.JAVA_BYTE, 0, buf, off, (int) n);
                     return (int) n;
@@ -545,7 +545,7 @@ public final class Linux {
             MemorySegment.copy(buf, off, native_, ValueLayout.JAVA_BYTE, 0, len);
             long done = 0;
             while (done < len) {
-                long n = (long) Sys.WRITE.invokeExact(st, fd, native_.asSlice(done), len - done);
+                long n = (long) Sys.WRITE.handle().invokeExact(st, fd, native_.asSlice(done), len - done);
                 if (n >= 0) {
                     done += n;
                 } else {
@@ -566,7 +566,7 @@ public final class Linux {
      */
     public static void close(int fd) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.CLOSE.invokeExact(st, fd);
+            int r = (int) Sys.CLOSE.handle().invokeExact(st, fd);
             if (r != 0 && errno(st) != EINTR) {
                 throw new LinuxException("close", "fd " + fd, errno(st));
             }
@@ -605,7 +605,7 @@ public final class Linux {
      */
     public static int open(String path, int flags, int mode) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.OPEN.invokeExact(st, cString(arena, path), flags, mode);
+            int r = (int) Sys.OPEN.handle().invokeExact(st, cString(arena, path), flags, mode);
             if (r < 0) {
                 throw new LinuxException("open", path, errno(st));
             }
@@ -620,7 +620,7 @@ public final class Linux {
      */
     public static int dup(int fd) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.DUP.invokeExact(st, fd);
+            int r = (int) Sys.DUP.handle().invokeExact(st, fd);
             if (r < 0) {
                 throw new LinuxException("dup", "fd " + fd, errno(st));
             }
@@ -631,7 +631,7 @@ public final class Linux {
     /** {@code ioctl(fd, request, arg)} with an integer argument; the result (≥ 0). */
     static int ioctl(int fd, long request, long arg, String name, String what) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.IOCTL_LONG.invokeExact(st, fd, request, arg);
+            int r = (int) Sys.IOCTL_LONG.handle().invokeExact(st, fd, request, arg);
             if (r < 0) {
                 throw new LinuxException("ioctl(" + name + ")", what, errno(st));
             }
@@ -642,7 +642,7 @@ public final class Linux {
     /** {@code ioctl(fd, request, ptr)}; the result (≥ 0). */
     static int ioctl(int fd, long request, MemorySegment arg, String name, String what) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.IOCTL_PTR.invokeExact(st, fd, request, arg);
+            int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, request, arg);
             if (r < 0) {
                 throw new LinuxException("ioctl(" + name + ")", what, errno(st));
             }

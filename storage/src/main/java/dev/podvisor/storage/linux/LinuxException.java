@@ -65,7 +65,7 @@ public final class LinuxException extends UncheckedIOException {
     static String errnoName(int errno) {
         if (Sys.STRERRORNAME_NP != null) {
             try {
-                MemorySegment name = (MemorySegment) Sys.STRERRORNAME_NP.invokeExact(errno);
+                MemorySegment name = (MemorySegment) Sys.STRERRORNAME_NP.handle().invokeExact(errno);
                 if (!name.equals(MemorySegment.NULL)) {
                     return name.getString(0);
                 }
@@ -79,7 +79,7 @@ public final class LinuxException extends UncheckedIOException {
     /** The C library's text for an errno value ({@code strerror}). */
     static String strerror(int errno) {
         try {
-            MemorySegment text = (MemorySegment) Sys.STRERROR.invokeExact(errno);
+            MemorySegment text = (MemorySegment) Sys.STRERROR.handle().invokeExact(errno);
             return text.equals(MemorySegment.NULL) ? "Unknown error " + errno : text.getString(0);
         } catch (Throwable t) {
             return "Unknown error " + errno;

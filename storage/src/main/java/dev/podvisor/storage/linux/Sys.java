@@ -9,12 +9,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * Package-private plumbing for the FFM downcalls: the linker, libc lookup, errno capture and the method
- * handles of every libc function this package calls. x86_64 Linux with glibc only: {@code long},
+ * Package-private plumbing for the FFM downcalls: the linker, libc lookup, errno capture and the
+ * {@link Downcall}s of every libc function this package calls (each linked on its first use). x86_64 Linux with glibc only: {@code long},
  * {@code size_t}, {@code ssize_t} and pointers are 64 bits, {@code int}, {@code pid_t}, {@code uid_t} and
  * {@code socklen_t} 32 bits.
  *
@@ -42,23 +41,27 @@ final class Sys {
     static final AddressLayout C_STRING = ValueLayout.ADDRESS.withTargetLayout(
             MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
 
-    /** A libc function whose errno is captured into the leading state segment. */
-    static MethodHandle errnoCall(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO);
+    /** A libc function whose errno is captured into the leading state segment; linked on first use. */
+    static Downcall errnoCall(String name, FunctionDescriptor descriptor) {
+        return new Downcall(name, descriptor, CAPTURE_ERRNO);
     }
 
     /** A variadic libc function (fixed arguments before {@code firstVariadic}) with errno capture. */
-    static MethodHandle variadicErrnoCall(String name, int firstVariadic, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO,
-                Linker.Option.firstVariadicArg(firstVariadic));
+    static Downcall variadicErrnoCall(String name, int firstVariadic, FunctionDescriptor descriptor) {
+        return new Downcall(name, descriptor, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
     }
 
     /** A libc function that cannot fail (no errno capture). */
-    static MethodHandle plainCall(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor);
+    static Downcall plainCall(String name, FunctionDescriptor descriptor) {
+        return new Downcall(name, descriptor);
     }
 
-    private static MemorySegment symbol(String name) {
+    /**
+     * The address of libc's {@code name}.
+     *
+     * @throws UnsatisfiedLinkError naming the symbol when libc does not have it
+     */
+    static MemorySegment symbol(String name) {
         return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
     }
 
@@ -91,46 +94,45 @@ final class Sys {
 
     // ---- handles (x86_64 glibc prototypes) ----
 
-    static final MethodHandle MOUNT = errnoCall("mount", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, PTR));
-    static final MethodHandle UMOUNT2 = errnoCall("umount2", FunctionDescriptor.of(INT, PTR, INT));
-    static final MethodHandle STATFS = errnoCall("statfs", FunctionDescriptor.of(INT, PTR, PTR));
+    static final Downcall MOUNT = errnoCall("mount", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, PTR));
+    static final Downcall UMOUNT2 = errnoCall("umount2", FunctionDescriptor.of(INT, PTR, INT));
+    static final Downcall STATFS = errnoCall("statfs", FunctionDescriptor.of(INT, PTR, PTR));
     /** {@code int open(const char *path, int flags, ...)}: mode is the first variadic argument. */
-    static final MethodHandle OPEN = variadicErrnoCall("open", 2, FunctionDescriptor.of(INT, PTR, INT, INT));
-    static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(INT, INT));
-    static final MethodHandle DUP = errnoCall("dup", FunctionDescriptor.of(INT, INT));
+    static final Downcall OPEN = variadicErrnoCall("open", 2, FunctionDescriptor.of(INT, PTR, INT, INT));
+    static final Downcall CLOSE = errnoCall("close", FunctionDescriptor.of(INT, INT));
+    static final Downcall DUP = errnoCall("dup", FunctionDescriptor.of(INT, INT));
     /** {@code int ioctl(int fd, unsigned long request, ...)} with a pointer argument. */
-    static final MethodHandle IOCTL_PTR = variadicErrnoCall("ioctl", 2, FunctionDescriptor.of(INT, INT, LONG, PTR));
+    static final Downcall IOCTL_PTR = variadicErrnoCall("ioctl", 2, FunctionDescriptor.of(INT, INT, LONG, PTR));
     /** {@code int ioctl(int fd, unsigned long request, ...)} with an integer argument. */
-    static final MethodHandle IOCTL_LONG = variadicErrnoCall("ioctl", 2, FunctionDescriptor.of(INT, INT, LONG, LONG));
-    static final MethodHandle SETSID = errnoCall("setsid", FunctionDescriptor.of(INT));
-    static final MethodHandle GETUID = plainCall("getuid", FunctionDescriptor.of(INT));
-    static final MethodHandle GETPID = plainCall("getpid", FunctionDescriptor.of(INT));
+    static final Downcall IOCTL_LONG = variadicErrnoCall("ioctl", 2, FunctionDescriptor.of(INT, INT, LONG, LONG));
+    static final Downcall SETSID = errnoCall("setsid", FunctionDescriptor.of(INT));
+    static final Downcall GETUID = plainCall("getuid", FunctionDescriptor.of(INT));
+    static final Downcall GETPID = plainCall("getpid", FunctionDescriptor.of(INT));
     /** {@code int prctl(int option, ...)}: the four {@code unsigned long} arguments are variadic. */
-    static final MethodHandle PRCTL = variadicErrnoCall("prctl", 1,
+    static final Downcall PRCTL = variadicErrnoCall("prctl", 1,
             FunctionDescriptor.of(INT, INT, LONG, LONG, LONG, LONG));
-    static final MethodHandle WAITPID = errnoCall("waitpid", FunctionDescriptor.of(INT, INT, PTR, INT));
-    static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(INT, INT, INT));
-    static final MethodHandle POSIX_OPENPT = errnoCall("posix_openpt", FunctionDescriptor.of(INT, INT));
-    static final MethodHandle GRANTPT = errnoCall("grantpt", FunctionDescriptor.of(INT, INT));
-    static final MethodHandle UNLOCKPT = errnoCall("unlockpt", FunctionDescriptor.of(INT, INT));
+    static final Downcall WAITPID = errnoCall("waitpid", FunctionDescriptor.of(INT, INT, PTR, INT));
+    static final Downcall KILL = errnoCall("kill", FunctionDescriptor.of(INT, INT, INT));
+    static final Downcall POSIX_OPENPT = errnoCall("posix_openpt", FunctionDescriptor.of(INT, INT));
+    static final Downcall GRANTPT = errnoCall("grantpt", FunctionDescriptor.of(INT, INT));
+    static final Downcall UNLOCKPT = errnoCall("unlockpt", FunctionDescriptor.of(INT, INT));
     /** glibc {@code int ptsname_r(int fd, char *buf, size_t len)}: returns 0 or an errno value. */
-    static final MethodHandle PTSNAME_R = errnoCall("ptsname_r", FunctionDescriptor.of(INT, INT, PTR, LONG));
-    static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(LONG, INT, PTR, LONG));
-    static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(LONG, INT, PTR, LONG));
-    static final MethodHandle SOCKET = errnoCall("socket", FunctionDescriptor.of(INT, INT, INT, INT));
-    static final MethodHandle BIND = errnoCall("bind", FunctionDescriptor.of(INT, INT, PTR, INT));
-    static final MethodHandle LISTEN = errnoCall("listen", FunctionDescriptor.of(INT, INT, INT));
-    static final MethodHandle CONNECT = errnoCall("connect", FunctionDescriptor.of(INT, INT, PTR, INT));
-    static final MethodHandle ACCEPT4 = errnoCall("accept4", FunctionDescriptor.of(INT, INT, PTR, PTR, INT));
-    static final MethodHandle RECVMSG = errnoCall("recvmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
-    static final MethodHandle SENDMSG = errnoCall("sendmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
-    static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(INT, PTR, LONG, INT));
-    static final MethodHandle SETNS = errnoCall("setns", FunctionDescriptor.of(INT, INT, INT));
-    static final MethodHandle STRERROR = plainCall("strerror", FunctionDescriptor.of(C_STRING, INT));
+    static final Downcall PTSNAME_R = errnoCall("ptsname_r", FunctionDescriptor.of(INT, INT, PTR, LONG));
+    static final Downcall READ = errnoCall("read", FunctionDescriptor.of(LONG, INT, PTR, LONG));
+    static final Downcall WRITE = errnoCall("write", FunctionDescriptor.of(LONG, INT, PTR, LONG));
+    static final Downcall SOCKET = errnoCall("socket", FunctionDescriptor.of(INT, INT, INT, INT));
+    static final Downcall BIND = errnoCall("bind", FunctionDescriptor.of(INT, INT, PTR, INT));
+    static final Downcall LISTEN = errnoCall("listen", FunctionDescriptor.of(INT, INT, INT));
+    static final Downcall CONNECT = errnoCall("connect", FunctionDescriptor.of(INT, INT, PTR, INT));
+    static final Downcall ACCEPT4 = errnoCall("accept4", FunctionDescriptor.of(INT, INT, PTR, PTR, INT));
+    static final Downcall RECVMSG = errnoCall("recvmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
+    static final Downcall SENDMSG = errnoCall("sendmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
+    static final Downcall POLL = errnoCall("poll", FunctionDescriptor.of(INT, PTR, LONG, INT));
+    static final Downcall SETNS = errnoCall("setns", FunctionDescriptor.of(INT, INT, INT));
+    static final Downcall STRERROR = plainCall("strerror", FunctionDescriptor.of(C_STRING, INT));
     /** glibc ≥ 2.32: the errno constant's name ("EINVAL"), or NULL when unknown. */
-    static final MethodHandle STRERRORNAME_NP = LIBC.find("strerrorname_np")
-            .map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(C_STRING, INT)))
-            .orElse(null);
+    static final Downcall STRERRORNAME_NP = LIBC.find("strerrorname_np").isPresent()
+            ? plainCall("strerrorname_np", FunctionDescriptor.of(C_STRING, INT)) : null;
 
     // ---- struct layouts (x86_64) ----
 

@@ -59,7 +59,7 @@ public final class UnixSockets {
         try {
             Sys.run((arena, st) -> {
                 MemorySegment addr = Sys.sockaddrUn(arena, where);
-                while ((int) Sys.CONNECT.invokeExact(st, fd, addr, (int) Sys.SOCKADDR_UN_SIZE) != 0) {
+                while ((int) Sys.CONNECT.handle().invokeExact(st, fd, addr, (int) Sys.SOCKADDR_UN_SIZE) != 0) {
                     if (errno(st) != Linux.EINTR) {
                         throw new LinuxException("connect", where, errno(st));
                     }
@@ -88,14 +88,14 @@ public final class UnixSockets {
         try {
             Sys.run((arena, st) -> {
                 MemorySegment addr = Sys.sockaddrUn(arena, where);
-                if ((int) Sys.BIND.invokeExact(st, fd, addr, (int) Sys.SOCKADDR_UN_SIZE) != 0) {
+                if ((int) Sys.BIND.handle().invokeExact(st, fd, addr, (int) Sys.SOCKADDR_UN_SIZE) != 0) {
                     throw new LinuxException("bind", where, errno(st));
                 }
                 return null;
             });
             bound = true;
             Sys.run((arena, st) -> {
-                if ((int) Sys.LISTEN.invokeExact(st, fd, backlog) != 0) {
+                if ((int) Sys.LISTEN.handle().invokeExact(st, fd, backlog) != 0) {
                     throw new LinuxException("listen", where, errno(st));
                 }
                 return null;
@@ -124,7 +124,7 @@ public final class UnixSockets {
     public static int accept(int listenFd) {
         return Sys.run((arena, st) -> {
             while (true) {
-                int r = (int) Sys.ACCEPT4.invokeExact(st, listenFd, MemorySegment.NULL, MemorySegment.NULL,
+                int r = (int) Sys.ACCEPT4.handle().invokeExact(st, listenFd, MemorySegment.NULL, MemorySegment.NULL,
                         SOCK_CLOEXEC);
                 if (r >= 0) {
                     return r;
@@ -161,7 +161,7 @@ public final class UnixSockets {
             MemorySegment control = ScmRights.encode(arena, fds);
             MemorySegment msg = message(arena, buf, control);
             while (true) {
-                long n = (long) Sys.SENDMSG.invokeExact(st, sock, msg, MSG_NOSIGNAL);
+                long n = (long) Sys.SENDMSG.handle().invokeExact(st, sock, msg, MSG_NOSIGNAL);
                 if (n >= 0) {
                     return n;
                 }
@@ -192,7 +192,7 @@ public final class UnixSockets {
             MemorySegment msg = message(arena, data.asSlice(0, len), control);
             long n;
             while (true) {
-                n = (long) Sys.RECVMSG.invokeExact(st, sock, msg, MSG_CMSG_CLOEXEC);
+                n = (long) Sys.RECVMSG.handle().invokeExact(st, sock, msg, MSG_CMSG_CLOEXEC);
                 if (n >= 0) {
                     break;
                 }
@@ -226,7 +226,7 @@ public final class UnixSockets {
                 pfd.set(ValueLayout.JAVA_INT, 0, fd);
                 pfd.set(ValueLayout.JAVA_SHORT, 4, events);
                 pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-                int r = (int) Sys.POLL.invokeExact(st, pfd, 1L, timeoutMs);
+                int r = (int) Sys.POLL.handle().invokeExact(st, pfd, 1L, timeoutMs);
                 if (r >= 0) {
                     return r == 0 ? 0 : Short.toUnsignedInt(pfd.get(ValueLayout.JAVA_SHORT, 6));
                 }
@@ -239,7 +239,7 @@ public final class UnixSockets {
 
     private static int socket(String where) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.SOCKET.invokeExact(st, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int r = (int) Sys.SOCKET.handle().invokeExact(st, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (r < 0) {
                 throw new LinuxException("socket", "AF_UNIX for " + where, errno(st));
             }
