@@ -44,11 +44,9 @@ final class Daemon {
      * @throws UncheckedIOException naming the socket when serving fails
      */
     static int run(ShimFlags flags, Map<String, String> env, Path bundle, ServerSocketChannel listener) {
-        try {
-            Linux.setsid();
-        } catch (RuntimeException alreadyLeader) {
-            // EPERM: already a session leader (started by hand); nothing to leave
-        }
+        // FFM's first downcalls cost ~50 ms at a JVM's start: made on the other core while this thread builds the
+        // services; a sandbox boots (and spawns the VMM) only once this process has left containerd's session
+        Thread session = Thread.ofPlatform().name("setsid").start(Daemon::leaveContainerdSession);
         LogfmtLog log = new LogfmtLog(logStream(bundle), flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.INFO,
                 orderedFields("sandbox", flags.id(), "runtime", "io.containerd.kata.v2"));
         Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id());
@@ -59,8 +57,11 @@ final class Daemon {
         EventPublisher events = new EventPublisher(env.get("TTRPC_ADDRESS"), flags.namespace(), log);
         TaskService[] tasks = new TaskService[1];
         tasks[0] = new TaskService(
-                options -> VmSandbox.boot(new SandboxLaunch(flags.id(), flags.namespace(), bundle, env, options, log,
-                        containerId -> tasks[0].oom(containerId), metrics)),
+                options -> {
+                    await(session);
+                    return VmSandbox.boot(new SandboxLaunch(flags.id(), flags.namespace(), bundle, env, options, log,
+                            containerId -> tasks[0].oom(containerId), metrics));
+                },
                 events, log,
                 // answer Shutdown first, then stop: the reply is on its way before the socket closes
                 () -> Thread.ofVirtual().start(() -> {
@@ -129,6 +130,26 @@ final class Daemon {
             }
         }
         return System.err;
+    }
+
+    /** {@code setsid}, then the mount calls linked ahead of the sandbox's boot ({@link Linux#linkMountCalls}). */
+    private static void leaveContainerdSession() {
+        try {
+            Linux.setsid();
+        } catch (RuntimeException alreadyLeader) {
+            // EPERM: already a session leader (started by hand); nothing to leave
+        }
+        Linux.linkMountCalls();
+    }
+
+    /** Waits for {@code thread}; an interrupted wait fails the sandbox's boot (its Create is being abandoned). */
+    private static void await(Thread thread) {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the shim daemon left containerd's session", e);
+        }
     }
 
     private static void sleepQuietly(Duration duration) {

@@ -90,11 +90,26 @@ class StartServesTest {
                     "State", StateRequest.newBuilder().setId("nobody").build(), StateResponse.parser(), Duration.ofSeconds(90)));
             assertTrue(notFound.getMessage().contains("nobody"), notFound.getMessage());
         }
+        assertTrue(leadsItsSession(last.pid(), Duration.ofSeconds(60)), "the daemon left the session it was started in");
         Process daemon = last;
         assertEquals(address, start(), "a second start finds the daemon listening");
         assertEquals(0, last.waitFor(), "and exits");
         assertEquals(Optional.of(Long.toString(daemon.pid())), BundleFiles.read(bundle, BundleFiles.SHIM_PID));
         last = daemon;
+    }
+
+    /** Whether {@code pid} leads its own session ({@code /proc/PID/stat} field 6), polled until {@code timeout}. */
+    private static boolean leadsItsSession(long pid, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (Long.parseLong(fields[3]) == pid) {
+                return true;
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() < deadline);
+        return false;
     }
 
     @Test

@@ -321,6 +321,17 @@ public final class Linux {
     // ---- processes ----
 
     /**
+     * Links the downcalls that every sandbox's boot and teardown makes ({@code mount}, {@code umount2},
+     * {@code statfs}) ahead of their first use, e.g. on a spare thread while the shim daemon starts: at a JVM's
+     * start each costs 6–11 ms to link, the first downcall of all about 30 ms more ({@link Downcall}).
+     */
+    public static void linkMountCalls() {
+        Sys.MOUNT.handle();
+        Sys.UMOUNT2.handle();
+        Sys.STATFS.handle();
+    }
+
+    /**
      * {@code setsid(2)}: makes the calling process a session and process-group leader.
      *
      * @return the new session id
