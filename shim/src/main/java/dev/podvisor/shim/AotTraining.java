@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import dev.podvisor.hypervisor.HypervisorSettings;
 import dev.podvisor.hypervisor.VmConfigs;
+import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
 import dev.podvisor.hypervisor.clh.ClhJson;
 import dev.podvisor.protocols.containerd.events.ttrpc.v1.ForwardRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectRequest;
@@ -17,6 +18,8 @@ import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.protocols.ttrpc.TtrpcServer;
 import dev.podvisor.protocols.ttrpc.TtrpcService;
 import dev.podvisor.sandbox.PlanExplain;
+import dev.podvisor.sandbox.SandboxState;
+import dev.podvisor.sandbox.VmSandbox;
 import dev.podvisor.sandbox.agent.OciSpecConverter;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.log.LogfmtLog;
@@ -42,6 +45,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 
 /**
  * The training runs for the shim's AOT caches ({@code scripts/setup.sh} runs them with
@@ -150,6 +155,57 @@ public final class AotTraining {
         } finally {
             taskServer.close();
             eventServer.close();
+        }
+        // the sandbox's persisted state (Jackson's record binding), as every sandbox writes and reads it
+        Path vmDir = Files.createDirectories(dir.resolve("state/training"));
+        SandboxState.initial("training", vmDir.toString(), dir.resolve("shared/training").toString()).save();
+        SandboxState.load(vmDir);
+        loadOwnClasses();
+    }
+
+    /**
+     * Loads, without initialising, every class of the shim's own jars except the generated protocol messages,
+     * so that the cache holds them: the sandbox's boot cannot run here (no VM), and a class the cache lacks is
+     * read and verified from its jar at first use, on the pod's start path (338 such classes in the daemon of one
+     * {@code ctr run} before). Classes that cannot load in this JVM are skipped. The protocol jar is left out: it
+     * holds every message of the agent's API, most of which a shim never sends; only the messages named in the
+     * signatures of the shim's own methods and fields are loaded, with their nested classes (builders).
+     */
+    private static void loadOwnClasses() throws Exception {
+        ClassLoader loader = AotTraining.class.getClassLoader();
+        for (Class<?> anchor : List.of(AotTraining.class, VmSandbox.class, CloudHypervisorProcess.class, Linux.class)) {
+            Path jar = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (!Files.isRegularFile(jar)) {
+                continue; // a classes directory (tests): nothing to cache
+            }
+            try (JarFile classes = new JarFile(jar.toFile())) {
+                for (String name : classes.stream().map(JarEntry::getName)
+                        .filter(n -> n.endsWith(".class") && !n.endsWith("module-info.class")).toList()) {
+                    try {
+                        Class<?> own = Class.forName(name.substring(0, name.length() - ".class".length()).replace('/', '.'), false, loader);
+                        loadMessagesOf(own);
+                    } catch (ClassNotFoundException | LinkageError notHere) {
+                        // a class of an optional path this JVM cannot load: left to its jar
+                    }
+                }
+            }
+        }
+    }
+
+    /** Loads the protobuf messages {@code own}'s methods and fields name, with their builders. */
+    private static void loadMessagesOf(Class<?> own) {
+        List<Class<?>> named = new java.util.ArrayList<>();
+        for (var method : own.getDeclaredMethods()) {
+            named.add(method.getReturnType());
+            named.addAll(List.of(method.getParameterTypes()));
+        }
+        for (var field : own.getDeclaredFields()) {
+            named.add(field.getType());
+        }
+        for (Class<?> type : named) {
+            if (com.google.protobuf.Message.class.isAssignableFrom(type)) {
+                type.getDeclaredClasses();
+            }
         }
     }
 
