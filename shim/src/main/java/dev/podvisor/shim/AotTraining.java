@@ -120,13 +120,22 @@ public final class AotTraining {
         ClhJson.mapper().writeValueAsString(VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")));
         OciSpecConverter.toAgentSpec(new com.fasterxml.jackson.databind.ObjectMapper().readTree(bundle.resolve("config.json").toFile()));
 
+        // the daemon's log lines (timestamps) and its child processes (the VMM, virtiofsd), as a sandbox's boot has
+        LogfmtLog log = new LogfmtLog(java.io.OutputStream.nullOutputStream(), LogfmtLog.Level.DEBUG, Map.of("sandbox", "training"));
+        log.info("training", "step", "log");
+        Process child = new ProcessBuilder("/bin/true").directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("child.log").toFile())).start();
+        child.waitFor();
+        child.toHandle().info();
+        ProcessHandle.current().descendants().count();
+
         // the daemon: Task service over ttrpc, events forwarded to a containerd-like Events service
         Path events = dir.resolve("events.sock");
         TtrpcServer eventServer = TtrpcServer.builder().service(TtrpcService.builder("containerd.services.events.ttrpc.v1.Events")
                 .unary("Forward", ForwardRequest.parser(), (ctx, request) -> Empty.getDefaultInstance()).build()).build();
         TaskService tasks = new TaskService(options -> {
             throw new IllegalStateException("no VM in training");
-        }, new EventPublisher(events.toString(), "default", LogfmtLog.discard()), LogfmtLog.discard(), () -> { });
+        }, new EventPublisher(events.toString(), "default", LogfmtLog.discard()), log, () -> { });
         PodMetrics metrics = PodMetrics.forSandbox(Map.of("io.kubernetes.cri.sandbox-name", "training"));
         TtrpcServer taskServer = TtrpcServer.builder().requireSameUid(true).service(tasks.definition())
                 .observer((call, nanos, code) -> metrics.taskRpc(call.method(), nanos)).build();
