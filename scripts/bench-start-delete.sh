@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Times the shim's start and delete actions (docs/decisions/0005): N cycles of start + delete of an installed
-# shim on a throwaway bundle (no containerd needed; the daemon start spawns is killed after each delete), and
-# prints the median wall time and the median user+sys CPU of the start/delete JVM itself (steadier than wall
-# time on a loaded machine).
+# Times the shim's start and delete actions (docs/decisions/0005, 0009): N cycles of start + delete of an
+# installed shim on a throwaway bundle (no containerd needed; the daemon, which is start's JVM gone on, is killed
+# after each delete), and prints the median wall time and the median user+sys CPU. For delete that CPU is its
+# JVM's (steadier than wall time on a loaded machine); for start only the launcher's, since start's JVM is not
+# waited for (it goes on as the daemon): its wall time is the figure.
 #
 #   bash scripts/bench-start-delete.sh [PREFIX] [N]     (default: $PODVISOR_PREFIX or /opt/podvisor, 20)
 set -euo pipefail
