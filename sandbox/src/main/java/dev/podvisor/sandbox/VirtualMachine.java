@@ -314,10 +314,20 @@ public final class VirtualMachine {
      * more than once.
      */
     public void stop() {
+        stopVmm();
+        stopVirtiofsds();
+    }
+
+    /** The VMM part of {@link #stop}. */
+    public void stopVmm() {
         boolean clean = vmm.shutdown(vmm.isAlive() ? Duration.ofSeconds(3) : Duration.ZERO);
         if (!clean) {
             log.warn("cloud-hypervisor did not shut down cleanly; killed", "pid", vmm.pid());
         }
+    }
+
+    /** The virtiofsd part of {@link #stop}. */
+    public void stopVirtiofsds() {
         virtiofsds.forEach(v -> v.handle().destroy());
         long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
         for (Virtiofsd virtiofsd : virtiofsds) {

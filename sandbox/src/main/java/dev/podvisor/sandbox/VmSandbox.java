@@ -26,7 +26,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -304,16 +303,12 @@ public final class VmSandbox implements PodSandbox {
             return;
         }
         shutDown = true;
-        Deque<Runnable> steps = new ArrayDeque<>();
-        // runAll pops from the head: push in reverse of the order they must run
-        steps.push(() -> deleteTree(Path.of(state.vmDir())));
-        steps.push(storage::releaseSandbox);
-        steps.push(() -> TcFilterNetwork.undo(state.network(), log));
-        cgroups.ifPresent(owned -> steps.push(() -> SandboxCgroups.release(owned, log)));
-        steps.push(vm::stop);
-        steps.push(storage::releasePod); // the pod's volumes end with the sandbox, never with a container
-        steps.push(agent::close);
-        steps.push(() -> {
+        long start = System.nanoTime();
+        TeardownSteps steps = new TeardownSteps();
+        for (String containerId : state.containers().keySet()) {
+            steps.then("remove-container", () -> removeContainer(containerId));
+        }
+        steps.then("destroy-sandbox", () -> {
             try {
                 if (sandboxCreated && vm.isAlive()) {
                     agent.withRequestTimeout(AgentFaults.TEARDOWN_CALL).destroySandbox();
@@ -322,11 +317,16 @@ public final class VmSandbox implements PodSandbox {
                 log.warn("DestroySandbox failed", "error", e.getMessage());
             }
         });
-        for (String containerId : state.containers().keySet()) {
-            steps.push(() -> removeContainer(containerId));
-        }
-        runAll(steps, log);
-        log.info("sandbox torn down");
+        steps.then("agent-close", agent::close);
+        steps.then("release-pod-storage", storage::releasePod); // the pod's volumes end with the sandbox
+        steps.then("vmm-stop", vm::stopVmm);
+        steps.then("virtiofsd-stop", vm::stopVirtiofsds);
+        cgroups.ifPresent(owned -> steps.then("cgroups-release", () -> SandboxCgroups.release(owned, log)));
+        steps.then("network-undo", () -> TcFilterNetwork.undo(state.network(), log));
+        steps.then("release-shares", storage::releaseSandbox);
+        steps.then("delete-state", () -> deleteTree(Path.of(state.vmDir()))); // last: until then it tells `delete` what is left to undo
+        steps.run(log);
+        log.info("sandbox torn down", "duration_ms", (System.nanoTime() - start) / 1_000_000);
     }
 
     private ProcessIo ioFor(String containerId, String execId, ProcessStdio stdio) {
