@@ -72,14 +72,24 @@ final class TeardownSteps {
     }
 
     private static void runOne(Step step, LogfmtLog log) {
-        long start = System.nanoTime();
         try {
-            step.action().run();
+            timed(step.name(), step.action(), log);
         } catch (RuntimeException e) {
             log.warn("cleanup step failed", "step", step.name(), "error", String.valueOf(e));
+        }
+    }
+
+    /**
+     * Runs one step outside a teardown (e.g. within a container's removal, whose failure the caller must see):
+     * logs its wall time like {@link #run} does, and lets its exception through.
+     */
+    static void timed(String name, Runnable action, LogfmtLog log) {
+        long start = System.nanoTime();
+        try {
+            action.run();
         } finally {
             if (log.enabled(LogfmtLog.Level.DEBUG)) {
-                log.debug("teardown step", "step", step.name(),
+                log.debug("teardown step", "step", name,
                         "duration_ms", String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e6));
             }
         }

@@ -26,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -258,6 +259,23 @@ public final class VmSandbox implements PodSandbox {
 
     @Override
     public void removeContainer(String containerId) {
+        TeardownSteps.timed("agent-remove-container", () -> removeInGuest(containerId), log);
+        TeardownSteps.timed("close-io", () -> io.entrySet().removeIf(entry -> {
+            if (entry.getKey().startsWith(containerId + "/")) {
+                entry.getValue().close();
+                return true;
+            }
+            return false;
+        }), log);
+        SandboxState.ContainerState container = state.containers().get(containerId);
+        if (container != null) {
+            TeardownSteps.timed("release-container-storage", () -> storage.release(containerId, container.hostSetup()), log);
+        }
+        state = state.withoutContainer(containerId);
+        TeardownSteps.timed("save-state", state::save, log);
+    }
+
+    private void removeInGuest(String containerId) {
         try {
             agent.withRequestTimeout(AgentFaults.TEARDOWN_CALL).removeContainer(containerId, 0);
         } catch (TtrpcException e) {
@@ -269,19 +287,6 @@ public final class VmSandbox implements PodSandbox {
                 throw e;
             }
         }
-        io.entrySet().removeIf(entry -> {
-            if (entry.getKey().startsWith(containerId + "/")) {
-                entry.getValue().close();
-                return true;
-            }
-            return false;
-        });
-        SandboxState.ContainerState container = state.containers().get(containerId);
-        if (container != null) {
-            storage.release(containerId, container.hostSetup());
-        }
-        state = state.withoutContainer(containerId);
-        state.save();
     }
 
     @Override
@@ -320,10 +325,14 @@ public final class VmSandbox implements PodSandbox {
         steps.then("agent-close", agent::close);
         steps.then("release-pod-storage", storage::releasePod); // the pod's volumes end with the sandbox
         steps.then("vmm-stop", vm::stopVmm);
-        steps.then("virtiofsd-stop", vm::stopVirtiofsds);
-        cgroups.ifPresent(owned -> steps.then("cgroups-release", () -> SandboxCgroups.release(owned, log)));
-        steps.then("network-undo", () -> TcFilterNetwork.undo(state.network(), log));
-        steps.then("release-shares", storage::releaseSandbox);
+        steps.then("virtiofsd-stop", vm::stopVirtiofsds); // after the VMM: the VM's shutdown may still use them
+        // every process is gone: the taps are free, the cgroups empty, no virtiofsd holds a share; these three
+        // touch different things (cgroupfs, the pod netns, the share mounts), so they run together
+        List<TeardownSteps.Step> released = new ArrayList<>();
+        cgroups.ifPresent(owned -> released.add(TeardownSteps.step("cgroups-release", () -> SandboxCgroups.release(owned, log))));
+        released.add(TeardownSteps.step("network-undo", () -> TcFilterNetwork.undo(state.network(), log)));
+        released.add(TeardownSteps.step("release-shares", storage::releaseSandbox));
+        steps.together(released);
         steps.then("delete-state", () -> deleteTree(Path.of(state.vmDir()))); // last: until then it tells `delete` what is left to undo
         steps.run(log);
         log.info("sandbox torn down", "duration_ms", (System.nanoTime() - start) / 1_000_000);

@@ -90,6 +90,17 @@ class TeardownStepsTest {
     }
 
     @Test
+    void aTimedStepOutsideATeardownIsLoggedAndItsFailureGoesToTheCaller() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> TeardownSteps.timed("release", () -> {
+                    throw new IllegalStateException("busy");
+                }, log));
+        assertEquals("busy", e.getMessage());
+        assertTrue(lines().stream().anyMatch(l -> l.contains("msg=\"teardown step\" step=release duration_ms=")), lines().toString());
+        assertFalse(lines().stream().anyMatch(l -> l.contains("cleanup step failed")), "the caller decides: " + lines());
+    }
+
+    @Test
     void nothingIsTimedBelowDebugLevel() {
         LogfmtLog info = new LogfmtLog(out, LogfmtLog.Level.INFO, Map.of());
         new TeardownSteps().then("quiet", () -> { }).together(List.of()).run(info);
