@@ -39,8 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * (network, taps, virtiofsd, cloud-hypervisor, the agent); this class then sends the network messages and
  * CreateSandbox (DNS, the virtio-fs share, the sandbox {@code /dev/shm}) with the first container, and per
  * container plans its storage, sets it up on the host and in the VM and calls CreateContainer; at the end it
- * tears everything down in order (processes, containers, DestroySandbox, VM, virtiofsd, taps and tc wiring,
- * host mounts, state).
+ * tears everything down ({@link #shutdown}: containers, DestroySandbox, the pod's storage, the VMM, virtiofsd,
+ * then cgroups, taps and tc wiring and the share mounts together, the state last), each step timed in the
+ * debug log.
  */
 public final class VmSandbox implements PodSandbox {
 
@@ -302,6 +303,13 @@ public final class VmSandbox implements PodSandbox {
         return (int) vm.vmmPid();
     }
 
+    /**
+     * Tears the pod down ({@link TeardownSteps}: every step runs, a failing one is logged and the rest go on).
+     * The order follows what depends on what: containers and DestroySandbox while the agent answers; the pod's
+     * volumes while the VM can still unplug their disks; the VMM before virtiofsd (the VM's shutdown may still
+     * use it); the cgroups, the taps and the share mounts only once no process holds them, and together; the
+     * state directory last, since until then it tells {@code delete} what is left to undo. Safe to call twice.
+     */
     @Override
     public synchronized void shutdown() {
         if (shutDown) {
