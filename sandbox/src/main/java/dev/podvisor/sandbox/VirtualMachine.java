@@ -309,19 +309,37 @@ public final class VirtualMachine {
     }
 
     /**
-     * Shuts the VMM down ({@code vmm.shutdown}, then SIGKILL after 3 s; at once when it is already dead) and
-     * stops every virtiofsd together (SIGTERM to all, then SIGKILL after one shared 1 s grace). Safe to call
-     * more than once.
+     * Stops the VM's processes: {@link #stopVmm}, then {@link #stopVirtiofsds}. Safe to call more than once.
      */
     public void stop() {
-        boolean clean = vmm.shutdown(vmm.isAlive() ? Duration.ofSeconds(3) : Duration.ZERO);
-        if (!clean) {
+        stopVmm();
+        stopVirtiofsds();
+    }
+
+    /**
+     * Shuts the VMM down: {@code PUT vmm.shutdown} (Kata Go {@code clh.terminate}: {@code ShutdownVMM}, bounded
+     * by {@code clhStopSandboxTimeout} = 3 s). Once Cloud Hypervisor answered it has deleted the VM and only its
+     * exit is left, so the process is SIGKILLed and reaped at once rather than awaited (Kata's shim SIGKILLs the
+     * hypervisor on {@code Shutdown} too; the kernel releases whatever the process held). A VMM that refused or
+     * did not answer gets the rest of the 3 s to exit, then SIGKILL; a dead one is only reaped.
+     */
+    public void stopVmm() {
+        Duration timeout = vmm.isAlive() ? Duration.ofSeconds(3) : Duration.ZERO;
+        long start = System.nanoTime();
+        boolean answered = vmm.requestShutdown(timeout);
+        long left = Math.max(0, timeout.toNanos() - (System.nanoTime() - start));
+        boolean exited = vmm.awaitExit(answered ? Duration.ZERO : Duration.ofNanos(left));
+        if (!answered && !exited) {
             log.warn("cloud-hypervisor did not shut down cleanly; killed", "pid", vmm.pid());
         }
-        virtiofsds.forEach(v -> v.handle().destroy());
-        long deadline = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-        for (Virtiofsd virtiofsd : virtiofsds) {
-            virtiofsd.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-        }
+    }
+
+    /**
+     * Stops every virtiofsd with SIGKILL and reaps it, as Kata Go does ({@code virtiofsd.go Stop}: {@code
+     * syscall.Kill(pid, SIGKILL)}): a virtiofsd keeps no state to flush, and it exits anyway once its VMM is
+     * gone. Call after {@link #stopVmm}, never while the VM may still use its vhost-user devices.
+     */
+    public void stopVirtiofsds() {
+        virtiofsds.forEach(Virtiofsd::kill);
     }
 }

@@ -26,7 +26,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * (network, taps, virtiofsd, cloud-hypervisor, the agent); this class then sends the network messages and
  * CreateSandbox (DNS, the virtio-fs share, the sandbox {@code /dev/shm}) with the first container, and per
  * container plans its storage, sets it up on the host and in the VM and calls CreateContainer; at the end it
- * tears everything down in order (processes, containers, DestroySandbox, VM, virtiofsd, taps and tc wiring,
- * host mounts, state).
+ * tears everything down ({@link #shutdown}: containers, DestroySandbox, the pod's storage, the VMM, virtiofsd,
+ * then cgroups, taps and tc wiring and the share mounts together, the state last), each step timed in the
+ * debug log.
  */
 public final class VmSandbox implements PodSandbox {
 
@@ -259,6 +260,23 @@ public final class VmSandbox implements PodSandbox {
 
     @Override
     public void removeContainer(String containerId) {
+        TeardownSteps.timed("agent-remove-container", () -> removeInGuest(containerId), log);
+        TeardownSteps.timed("close-io", () -> io.entrySet().removeIf(entry -> {
+            if (entry.getKey().startsWith(containerId + "/")) {
+                entry.getValue().close();
+                return true;
+            }
+            return false;
+        }), log);
+        SandboxState.ContainerState container = state.containers().get(containerId);
+        if (container != null) {
+            TeardownSteps.timed("release-container-storage", () -> storage.release(containerId, container.hostSetup()), log);
+        }
+        state = state.withoutContainer(containerId);
+        TeardownSteps.timed("save-state", state::save, log);
+    }
+
+    private void removeInGuest(String containerId) {
         try {
             agent.withRequestTimeout(AgentFaults.TEARDOWN_CALL).removeContainer(containerId, 0);
         } catch (TtrpcException e) {
@@ -270,19 +288,6 @@ public final class VmSandbox implements PodSandbox {
                 throw e;
             }
         }
-        io.entrySet().removeIf(entry -> {
-            if (entry.getKey().startsWith(containerId + "/")) {
-                entry.getValue().close();
-                return true;
-            }
-            return false;
-        });
-        SandboxState.ContainerState container = state.containers().get(containerId);
-        if (container != null) {
-            storage.release(containerId, container.hostSetup());
-        }
-        state = state.withoutContainer(containerId);
-        state.save();
     }
 
     @Override
@@ -298,22 +303,25 @@ public final class VmSandbox implements PodSandbox {
         return (int) vm.vmmPid();
     }
 
+    /**
+     * Tears the pod down ({@link TeardownSteps}: every step runs, a failing one is logged and the rest go on).
+     * The order follows what depends on what: containers and DestroySandbox while the agent answers; the pod's
+     * volumes while the VM can still unplug their disks; the VMM before virtiofsd (the VM's shutdown may still
+     * use it); the cgroups, the taps and the share mounts only once no process holds them, and together; the
+     * state directory last, since until then it tells {@code delete} what is left to undo. Safe to call twice.
+     */
     @Override
     public synchronized void shutdown() {
         if (shutDown) {
             return;
         }
         shutDown = true;
-        Deque<Runnable> steps = new ArrayDeque<>();
-        // runAll pops from the head: push in reverse of the order they must run
-        steps.push(() -> deleteTree(Path.of(state.vmDir())));
-        steps.push(storage::releaseSandbox);
-        steps.push(() -> TcFilterNetwork.undo(state.network(), log));
-        cgroups.ifPresent(owned -> steps.push(() -> SandboxCgroups.release(owned, log)));
-        steps.push(vm::stop);
-        steps.push(storage::releasePod); // the pod's volumes end with the sandbox, never with a container
-        steps.push(agent::close);
-        steps.push(() -> {
+        long start = System.nanoTime();
+        TeardownSteps steps = new TeardownSteps();
+        for (String containerId : state.containers().keySet()) {
+            steps.then("remove-container", () -> removeContainer(containerId));
+        }
+        steps.then("destroy-sandbox", () -> {
             try {
                 if (sandboxCreated && vm.isAlive()) {
                     agent.withRequestTimeout(AgentFaults.TEARDOWN_CALL).destroySandbox();
@@ -322,11 +330,20 @@ public final class VmSandbox implements PodSandbox {
                 log.warn("DestroySandbox failed", "error", e.getMessage());
             }
         });
-        for (String containerId : state.containers().keySet()) {
-            steps.push(() -> removeContainer(containerId));
-        }
-        runAll(steps, log);
-        log.info("sandbox torn down");
+        steps.then("agent-close", agent::close);
+        steps.then("release-pod-storage", storage::releasePod); // the pod's volumes end with the sandbox
+        steps.then("vmm-stop", vm::stopVmm);
+        steps.then("virtiofsd-stop", vm::stopVirtiofsds); // after the VMM: the VM's shutdown may still use them
+        // every process is gone: the taps are free, the cgroups empty, no virtiofsd holds a share; these three
+        // touch different things (cgroupfs, the pod netns, the share mounts), so they run together
+        List<TeardownSteps.Step> released = new ArrayList<>();
+        cgroups.ifPresent(owned -> released.add(TeardownSteps.step("cgroups-release", () -> SandboxCgroups.release(owned, log))));
+        released.add(TeardownSteps.step("network-undo", () -> TcFilterNetwork.undo(state.network(), log)));
+        released.add(TeardownSteps.step("release-shares", storage::releaseSandbox));
+        steps.together(released);
+        steps.then("delete-state", () -> deleteTree(Path.of(state.vmDir()))); // last: until then it tells `delete` what is left to undo
+        steps.run(log);
+        log.info("sandbox torn down", "duration_ms", (System.nanoTime() - start) / 1_000_000);
     }
 
     private ProcessIo ioFor(String containerId, String execId, ProcessStdio stdio) {

@@ -228,16 +228,41 @@ public final class CloudHypervisorProcess implements AutoCloseable {
      */
     public boolean shutdown(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        requestShutdown(timeout);
+        return awaitExit(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+
+    /**
+     * The first half of {@link #shutdown}: {@code PUT vmm.shutdown} when the process still runs (bounded by
+     * {@code timeout}), then closes the API connection. Cloud Hypervisor answers only after it deleted the VM
+     * (vmm.rs: {@code vmm_shutdown} runs {@code vm_delete}, which shuts the VM down), so after a {@code true}
+     * nothing is left for the process but to exit.
+     *
+     * @return true when the VMM answered (or closed the connection, which is what was asked); false when it
+     *         refused, did not answer in time, or had already exited
+     */
+    public boolean requestShutdown(Duration timeout) {
+        boolean answered = false;
         if (process.isAlive()) {
             try {
-                long left = Math.max(1, deadline - System.nanoTime());
-                client.withCallTimeout(Duration.ofNanos(left)).shutdownVmm();
+                client.withCallTimeout(timeout.isZero() ? Duration.ofNanos(1) : timeout).shutdownVmm();
+                answered = true;
             } catch (IOException e) {
-                // not answering: the wait below ends in SIGKILL
+                // refused or not answering: awaitExit ends in SIGKILL
             }
         }
         client.close();
-        boolean exited = ChildProcesses.awaitOrKill(process, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        return answered;
+    }
+
+    /**
+     * The second half of {@link #shutdown}: waits up to {@code grace} for the process to exit, then SIGKILL;
+     * removes the API socket.
+     *
+     * @return true if the VMM exited by itself, false if it had to be killed
+     */
+    public boolean awaitExit(Duration grace) {
+        boolean exited = ChildProcesses.awaitOrKill(process, grace);
         try {
             Files.deleteIfExists(options.apiSocket());
         } catch (IOException ignored) {

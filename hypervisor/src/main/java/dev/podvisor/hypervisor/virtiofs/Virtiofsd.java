@@ -176,6 +176,11 @@ public final class Virtiofsd implements AutoCloseable {
         return process.pid();
     }
 
+    /** The process itself (tests read its exit status). */
+    Process process() {
+        return process;
+    }
+
     /** @return the process handle, e.g. for {@code onExit()} */
     public ProcessHandle handle() {
         return process.toHandle();
@@ -187,14 +192,14 @@ public final class Virtiofsd implements AutoCloseable {
     }
 
     /**
-     * Stops it: SIGTERM, wait up to {@code grace}, then SIGKILL; removes the socket file. Safe to call more than
-     * once.
+     * Stops it: SIGTERM (none when {@code grace} is zero), wait up to {@code grace}, then SIGKILL; removes the
+     * socket file. Safe to call more than once.
      *
      * @param grace how long to wait after SIGTERM
      * @return true if it exited after SIGTERM (or had exited before), false if it had to be killed
      */
     public boolean stop(Duration grace) {
-        if (process.isAlive()) {
+        if (process.isAlive() && grace.isPositive()) {
             process.destroy();
         }
         boolean exited = ChildProcesses.awaitOrKill(process, grace);
@@ -204,6 +209,14 @@ public final class Virtiofsd implements AutoCloseable {
             // the VM directory is removed by the sandbox anyway
         }
         return exited;
+    }
+
+    /**
+     * Stops it with SIGKILL (Kata Go {@code virtiofsd.go Stop}), waits for the exit and removes the socket file.
+     * Safe to call more than once.
+     */
+    public void kill() {
+        stop(Duration.ZERO);
     }
 
     /** Same as {@code stop(Duration.ofSeconds(1))}. */

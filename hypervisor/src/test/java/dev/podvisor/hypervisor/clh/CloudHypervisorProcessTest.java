@@ -67,6 +67,24 @@ class CloudHypervisorProcessTest {
     }
 
     @Test
+    void anAnsweredShutdownLetsTheCallerKillALingeringVmmAtOnce() throws IOException {
+        var o = options(javaStandIn(), false, true, null, Duration.ofSeconds(60));
+        o = new CloudHypervisorProcess.Options(o.binary(), o.apiSocket(), o.outputFile(), o.logFile(), o.debug(),
+                o.seccomp(), List.of("--linger"), o.startTimeout(), o.apiTimeout());
+        CloudHypervisorProcess ch = CloudHypervisorProcess.start(o);
+        try {
+            assertTrue(ch.requestShutdown(Duration.ofSeconds(30)), "vmm.shutdown answered");
+            assertTrue(ch.isAlive(), "the fake stays after answering");
+            assertFalse(ch.awaitExit(Duration.ZERO), "no grace: killed");
+            assertFalse(ch.isAlive());
+            assertFalse(Files.exists(o.apiSocket()));
+            assertFalse(ch.requestShutdown(Duration.ofSeconds(1)), "a dead VMM is not asked");
+        } finally {
+            ch.shutdown(Duration.ZERO);
+        }
+    }
+
+    @Test
     void defaultArgvIsKatasMinimalOne() {
         var o = options(Path.of("/usr/bin/cloud-hypervisor"), false, true, null, Duration.ofSeconds(1));
         assertEquals(List.of("/usr/bin/cloud-hypervisor", "--api-socket", dir.resolve("clh-api.sock").toString()),

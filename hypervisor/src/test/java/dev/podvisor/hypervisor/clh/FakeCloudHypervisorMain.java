@@ -8,7 +8,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * Entry point of the cloud-hypervisor stand-in process used by {@code CloudHypervisorProcessTest}: records its
  * arguments in {@code <api socket dir>/clh.args}, serves {@code vmm.ping} (with its pid) and exits on
- * {@code vmm.shutdown}.
+ * {@code vmm.shutdown} — or, with {@code --linger} among its arguments, answers it and stays (a VMM slow to exit).
  */
 public final class FakeCloudHypervisorMain {
     private FakeCloudHypervisorMain() {
@@ -44,6 +44,9 @@ public final class FakeCloudHypervisorMain {
                 }
             });
             done.await();
+        }
+        if (List.of(args).contains("--linger")) {
+            new CountDownLatch(1).await(); // until killed
         }
         System.exit(0);
     }

@@ -75,6 +75,17 @@ class VirtiofsdTest {
     }
 
     @Test
+    void killSendsSigkillWithoutSigtermFirst() throws IOException, InterruptedException {
+        Path bin = script("virtiofsd", STAND_IN);
+        Virtiofsd v = Virtiofsd.start(options(bin, Duration.ofSeconds(20)));
+        v.kill();
+        assertFalse(v.isAlive());
+        assertEquals(128 + 9, v.process().waitFor(), "ended by SIGKILL (a SIGTERM would give 143)");
+        assertFalse(Files.exists(v.socketPath()));
+        v.kill(); // harmless again
+    }
+
+    @Test
     void missingBinaryIsNamedAndNothingIsLeft() throws IOException {
         Path bin = dir.resolve("no-such-virtiofsd");
         var o = options(bin, Duration.ofSeconds(1));
