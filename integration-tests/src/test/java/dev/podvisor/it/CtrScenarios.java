@@ -76,9 +76,24 @@ abstract class CtrScenarios {
 
     @Test
     void execMetricsPauseAndSigtermOfARunningTask() {
-        String id = id("exec");
+        String id = runLoopingTask("exec");
+        execsAnswer(id);
+        metricsPauseAndResume(id);
+        assertEquals("after resume\n", containerd().ctr(timeout(), "task", "exec", "--exec-id", "e3", id,
+                "echo", "after resume").stdout());
+        sigtermEndsWith143(id);
+    }
+
+    /** {@code ctr run -d} of a task that loops until SIGTERM; its id. */
+    String runLoopingTask(String stem) {
+        String id = id(stem);
         containerd().ctr(timeout(), "run", "-d", "--runtime", RUNTIME, IMAGE, id,
                 "sh", "-c", "trap 'exit 143' TERM; while true; do sleep 0.2; done").requireSuccess();
+        return id;
+    }
+
+    /** Two execs without a terminal: output and exit status, then stdin piped through. */
+    void execsAnswer(String id) {
         CommandResult exec = containerd().ctr(timeout(), "task", "exec", "--exec-id", "e1", id,
                 "sh", "-c", "echo from-exec; exit 7");
         assertEquals(7, exec.exitCode(), exec + diagnostics());
@@ -86,8 +101,10 @@ abstract class CtrScenarios {
         CommandResult execStdin = containerd().runWithStdin("to the exec\n", "task", "exec", "--exec-id", "e2", id,
                 "head", "-n", "1");
         assertEquals("to the exec\n", execStdin.stdout(), execStdin.toString());
+    }
 
-        // metrics come from the container's cgroup in the guest, as cgroup v1 Metrics
+    /** Metrics from the container's cgroup in the guest (cgroup v1 Metrics), then pause and resume. */
+    void metricsPauseAndResume(String id) {
         CommandResult metrics = containerd().ctr("task", "metrics", id);
         assertEquals(0, metrics.exitCode(), metrics.toString());
         assertTrue(metrics.stdout().lines().map(String::strip)
@@ -99,9 +116,10 @@ abstract class CtrScenarios {
         assertEquals("PAUSED", awaitStatus(id, "PAUSED"));
         containerd().ctr("task", "resume", id).requireSuccess();
         assertEquals("RUNNING", awaitStatus(id, "RUNNING"));
-        assertEquals("after resume\n", containerd().ctr(timeout(), "task", "exec", "--exec-id", "e3", id,
-                "echo", "after resume").stdout());
+    }
 
+    /** SIGTERM ends the looping task with 143; then it and its container are deleted. */
+    void sigtermEndsWith143(String id) {
         containerd().ctr("task", "kill", "-s", "SIGTERM", id).requireSuccess();
         assertEquals("STOPPED", awaitStatus(id, "STOPPED"));
         CommandResult deleted = containerd().ctr("task", "delete", id);
