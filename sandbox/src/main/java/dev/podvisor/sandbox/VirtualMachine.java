@@ -317,19 +317,11 @@ public final class VirtualMachine {
     }
 
     /**
-     * Shuts the VMM down: {@code PUT vmm.shutdown} (Kata Go {@code clh.terminate}: {@code ShutdownVMM}, bounded
-     * by {@code clhStopSandboxTimeout} = 3 s). Once Cloud Hypervisor answered it has deleted the VM and only its
-     * exit is left, so the process is SIGKILLed and reaped at once rather than awaited (Kata's shim SIGKILLs the
-     * hypervisor on {@code Shutdown} too; the kernel releases whatever the process held). A VMM that refused or
-     * did not answer gets the rest of the 3 s to exit, then SIGKILL; a dead one is only reaped.
+     * Shuts the VMM down ({@link CloudHypervisorProcess#shutdown}: {@code vmm.shutdown}, SIGKILL once answered, else
+     * after 3 s, Kata Go's {@code clhStopSandboxTimeout}; at once when it is already dead).
      */
     public void stopVmm() {
-        Duration timeout = vmm.isAlive() ? Duration.ofSeconds(3) : Duration.ZERO;
-        long start = System.nanoTime();
-        boolean answered = vmm.requestShutdown(timeout);
-        long left = Math.max(0, timeout.toNanos() - (System.nanoTime() - start));
-        boolean exited = vmm.awaitExit(answered ? Duration.ZERO : Duration.ofNanos(left));
-        if (!answered && !exited) {
+        if (!vmm.shutdown(vmm.isAlive() ? Duration.ofSeconds(3) : Duration.ZERO)) {
             log.warn("cloud-hypervisor did not shut down cleanly; killed", "pid", vmm.pid());
         }
     }

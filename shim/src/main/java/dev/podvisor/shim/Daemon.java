@@ -49,7 +49,7 @@ final class Daemon {
         Thread session = Thread.ofPlatform().name("setsid").start(Daemon::leaveContainerdSession);
         LogfmtLog log = new LogfmtLog(logStream(bundle), flags.debug() ? LogfmtLog.Level.DEBUG : LogfmtLog.Level.INFO,
                 orderedFields("sandbox", flags.id(), "runtime", "io.containerd.kata.v2"));
-        Path socket = ShimAddress.socketPath(flags.address(), flags.namespace(), flags.id());
+        Path socket = boundPath(listener);
         CountDownLatch exitRequested = new CountDownLatch(1);
         PodMetrics metrics = PodMetrics.forSandbox(annotationsOrNone(bundle));
         ManagementServer management = new ManagementServer(flags.id(), bundle, metrics, log);
@@ -130,6 +130,15 @@ final class Daemon {
             }
         }
         return System.err;
+    }
+
+    /** The path {@code listener} is bound to (start bound it; the daemon removes it when it exits). */
+    private static Path boundPath(ServerSocketChannel listener) {
+        try {
+            return ((java.net.UnixDomainSocketAddress) listener.getLocalAddress()).getPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the shim socket's address: " + e.getMessage(), e);
+        }
     }
 
     /** {@code setsid}, then the mount calls linked ahead of the sandbox's boot ({@link Linux#linkMountCalls}). */

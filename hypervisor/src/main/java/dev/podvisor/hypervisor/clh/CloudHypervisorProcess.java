@@ -220,55 +220,36 @@ public final class CloudHypervisorProcess implements AutoCloseable {
     }
 
     /**
-     * Stops the VMM as Kata does: {@code PUT vmm.shutdown}, wait for the process to exit, then SIGKILL. Also
-     * closes the API connection and removes the API socket. Safe to call more than once.
+     * Stops the VMM: {@code PUT vmm.shutdown} (Kata Go {@code clh.terminate}), bounded by {@code timeout}, then closes
+     * the API connection and removes the API socket. Cloud Hypervisor answers only after it deleted the VM (vmm.rs:
+     * {@code vmm_shutdown} runs {@code vm_delete}, which shuts the VM down), so once it answered only its exit is
+     * left: the process is SIGKILLed and reaped at once rather than awaited (Kata's shim SIGKILLs the hypervisor on
+     * {@code Shutdown} too). A VMM that refused or did not answer gets the rest of {@code timeout} to exit, then
+     * SIGKILL; a dead one is only reaped. Safe to call more than once.
      *
      * @param timeout how long {@code vmm.shutdown} plus the wait may take before SIGKILL
-     * @return true if the VMM exited by itself, false if it had to be killed
+     * @return true if the VMM shut down cleanly (it answered, or exited by itself), false if it had to be killed
      */
     public boolean shutdown(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        requestShutdown(timeout);
-        return awaitExit(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-    }
-
-    /**
-     * The first half of {@link #shutdown}: {@code PUT vmm.shutdown} when the process still runs (bounded by
-     * {@code timeout}), then closes the API connection. Cloud Hypervisor answers only after it deleted the VM
-     * (vmm.rs: {@code vmm_shutdown} runs {@code vm_delete}, which shuts the VM down), so after a {@code true}
-     * nothing is left for the process but to exit.
-     *
-     * @return true when the VMM answered (or closed the connection, which is what was asked); false when it
-     *         refused, did not answer in time, or had already exited
-     */
-    public boolean requestShutdown(Duration timeout) {
         boolean answered = false;
         if (process.isAlive()) {
             try {
                 client.withCallTimeout(timeout.isZero() ? Duration.ofNanos(1) : timeout).shutdownVmm();
                 answered = true;
             } catch (IOException e) {
-                // refused or not answering: awaitExit ends in SIGKILL
+                // refused or not answering: the wait below ends in SIGKILL
             }
         }
         client.close();
-        return answered;
-    }
-
-    /**
-     * The second half of {@link #shutdown}: waits up to {@code grace} for the process to exit, then SIGKILL;
-     * removes the API socket.
-     *
-     * @return true if the VMM exited by itself, false if it had to be killed
-     */
-    public boolean awaitExit(Duration grace) {
+        Duration grace = answered ? Duration.ZERO : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
         boolean exited = ChildProcesses.awaitOrKill(process, grace);
         try {
             Files.deleteIfExists(options.apiSocket());
         } catch (IOException ignored) {
             // the VM directory is removed by the sandbox anyway
         }
-        return exited;
+        return answered || exited;
     }
 
     /** Same as {@code shutdown(Duration.ofSeconds(3))} (Kata Go {@code clhStopSandboxTimeout}). */
