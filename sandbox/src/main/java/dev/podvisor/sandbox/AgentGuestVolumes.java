@@ -1,12 +1,12 @@
 package dev.podvisor.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.podvisor.protocols.agent.VolumeStatsResponse;
 import dev.podvisor.protocols.agent.VolumeUsage;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.metrics.GuestVolumes;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.plan.DirectVolumeInfo;
 import dev.podvisor.storage.plan.GuestPaths;
 
@@ -20,7 +20,6 @@ import java.math.BigInteger;
  */
 final class AgentGuestVolumes implements GuestVolumes {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final AgentClient agent;
 
@@ -63,7 +62,7 @@ final class AgentGuestVolumes implements GuestVolumes {
 
     /** Go encoding/json of the agent's answer: {@code omitempty} on every field, enums as numbers. */
     static String toJson(VolumeStatsResponse stats) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = JsonTrees.NODES.objectNode();
         if (stats.getUsageCount() > 0) {
             ArrayNode usage = root.putArray("usage");
             for (VolumeUsage u : stats.getUsageList()) {

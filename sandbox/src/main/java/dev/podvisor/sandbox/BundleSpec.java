@@ -2,6 +2,7 @@ package dev.podvisor.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -19,7 +20,7 @@ final class BundleSpec {
      */
     static JsonNode spec(Path bundle) {
         try {
-            return VmSandbox.JSON.readTree(bundle.resolve("config.json").toFile());
+            return JsonTrees.parse(bundle.resolve("config.json"));
         } catch (IOException e) {
             throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());
         }
@@ -32,7 +33,7 @@ final class BundleSpec {
      */
     static Map<String, String> annotations(Path bundle) {
         try {
-            JsonNode spec = VmSandbox.JSON.readTree(bundle.resolve("config.json").toFile());
+            JsonNode spec = JsonTrees.parse(bundle.resolve("config.json"));
             Map<String, String> annotations = new java.util.HashMap<>();
             spec.path("annotations").fields().forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
             return annotations;
@@ -51,7 +52,7 @@ final class BundleSpec {
      */
     static String hostname(Path bundle) {
         try {
-            JsonNode spec = VmSandbox.JSON.readTree(bundle.resolve("config.json").toFile());
+            JsonNode spec = JsonTrees.parse(bundle.resolve("config.json"));
             String hostname = spec.path("hostname").asText("");
             return hostname.length() > MAX_HOSTNAME_LENGTH ? hostname.substring(0, MAX_HOSTNAME_LENGTH) : hostname;
         } catch (IOException e) {

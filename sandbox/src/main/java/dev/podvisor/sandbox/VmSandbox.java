@@ -1,6 +1,5 @@
 package dev.podvisor.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Any;
 import dev.podvisor.protocols.agent.CreateSandboxRequest;
 import dev.podvisor.protocols.agent.ExecProcessRequest;
@@ -21,6 +20,7 @@ import dev.podvisor.sandbox.network.AgentNetwork;
 import dev.podvisor.sandbox.network.PodNetwork;
 import dev.podvisor.sandbox.network.TcFilterNetwork;
 
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -45,7 +45,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class VmSandbox implements PodSandbox {
 
-    static final ObjectMapper JSON = new ObjectMapper();
     /** Guest mount point of the kataShared virtio-fs device (Kata: defaultKataGuestSharedDir). */
     public static final String GUEST_SHARED_DIR = "/run/kata-containers/shared/containers/";
     /** Guest mount point of the sandbox-wide /dev/shm tmpfs. */
@@ -182,7 +181,7 @@ public final class VmSandbox implements PodSandbox {
     public void startExec(String containerId, String execId, byte[] processJson, ProcessStdio stdio) {
         Process process;
         try {
-            process = OciSpecConverter.merge(JSON.readTree(processJson), Process.newBuilder(), "").build();
+            process = OciSpecConverter.merge(JsonTrees.parse(processJson), Process.newBuilder(), "").build();
         } catch (IOException e) {
             throw new IllegalArgumentException("exec " + containerId + "/" + execId + ": process spec is not JSON: "
                     + e.getMessage());
@@ -245,7 +244,7 @@ public final class VmSandbox implements PodSandbox {
     public void updateContainer(String containerId, byte[] resourcesJson) {
         LinuxResources resources;
         try {
-            resources = OciSpecConverter.merge(JSON.readTree(resourcesJson), LinuxResources.newBuilder(), "resources").build();
+            resources = OciSpecConverter.merge(JsonTrees.parse(resourcesJson), LinuxResources.newBuilder(), "resources").build();
         } catch (IOException e) {
             throw new IllegalArgumentException("update " + containerId + ": resources are not JSON: " + e.getMessage());
         }

@@ -27,6 +27,7 @@ import dev.podvisor.sandbox.metrics.PodMetrics;
 import dev.podvisor.sandbox.metrics.SandboxProbe;
 import dev.podvisor.shim.metrics.ManagementServer;
 import dev.podvisor.shim.metrics.UnixHttpClient;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.linux.Linux;
 import dev.podvisor.storage.linux.MountInfo;
 import dev.podvisor.storage.plan.PlanJson;
@@ -118,7 +119,7 @@ public final class AotTraining {
         MountInfo.read();
         var settings = HypervisorSettings.kataDefaults(Path.of("/bin/true"), Path.of("/bin/true"), Path.of("/bin/true"), null, Path.of("/bin/true"));
         ClhJson.mapper().writeValueAsString(VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")));
-        OciSpecConverter.toAgentSpec(new com.fasterxml.jackson.databind.ObjectMapper().readTree(bundle.resolve("config.json").toFile()));
+        OciSpecConverter.toAgentSpec(JsonTrees.parse(bundle.resolve("config.json")));
 
         // the daemon's log lines (timestamps) and its child processes (the VMM, virtiofsd), as a sandbox's boot has
         LogfmtLog log = new LogfmtLog(java.io.OutputStream.nullOutputStream(), LogfmtLog.Level.DEBUG, Map.of("sandbox", "training"));

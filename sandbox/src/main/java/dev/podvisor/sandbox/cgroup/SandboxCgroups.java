@@ -1,9 +1,9 @@
 package dev.podvisor.sandbox.cgroup;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.podvisor.sandbox.log.LogfmtLog;
 
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.Optional;
  */
 public final class SandboxCgroups {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private SandboxCgroups() {
     }
@@ -76,7 +75,7 @@ public final class SandboxCgroups {
     /** {@code linux.cgroupsPath} of the bundle's spec, empty when absent. */
     static String cgroupsPath(Path bundle) {
         try {
-            JsonNode spec = JSON.readTree(bundle.resolve("config.json").toFile());
+            JsonNode spec = JsonTrees.parse(bundle.resolve("config.json"));
             return spec.path("linux").path("cgroupsPath").asText("");
         } catch (IOException e) {
             throw new IllegalArgumentException(bundle.resolve("config.json") + ": cannot read: " + e.getMessage());

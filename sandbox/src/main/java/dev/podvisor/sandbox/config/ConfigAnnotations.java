@@ -1,10 +1,10 @@
 package dev.podvisor.sandbox.config;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.virtiofs.SafeVirtiofsdArgs;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +50,6 @@ public final class ConfigAnnotations {
     /** Prefix of agent annotations. */
     public static final String AGENT_PREFIX = "io.katacontainers.config.agent.";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private ConfigAnnotations() {
     }
@@ -348,8 +347,8 @@ public final class ConfigAnnotations {
     private static List<String> jsonStrings(String key, String value) {
         JsonNode n;
         try {
-            n = JSON.readTree(value);
-        } catch (JacksonException e) {
+            n = JsonTrees.parse(value);
+        } catch (IOException e) {
             throw bad(key, value, "Error parsing virtiofsd extra arguments: expected a JSON array of strings");
         }
         if (n == null || !n.isArray()) {

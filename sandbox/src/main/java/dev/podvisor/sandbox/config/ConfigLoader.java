@@ -3,8 +3,9 @@ package dev.podvisor.sandbox.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import com.fasterxml.jackson.dataformat.toml.TomlFactory;
 
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,8 @@ public final class ConfigLoader {
     /** Name of the drop-in directory next to the configuration file. */
     public static final String DROP_IN_DIR = "config.d";
 
-    private static final TomlMapper TOML = new TomlMapper();
+    /** jackson-dataformat-toml's factory alone: its parser, read into a tree, without databind's ObjectMapper. */
+    private static final TomlFactory TOML = new TomlFactory();
     private static final Set<String> KATA_HYPERVISORS = Set.of("qemu", "firecracker", "dragonball", "stratovirt",
             "remote", "acrn");
 
@@ -166,7 +168,7 @@ public final class ConfigLoader {
     public static PodvisorConfig parse(String toml, String sourceName) {
         ObjectNode root;
         try {
-            root = asObject(TOML.readTree(toml), sourceName);
+            root = asObject(tomlTree(toml), sourceName);
         } catch (JacksonException e) {
             throw new ConfigException(sourceName + ": invalid TOML: " + e.getOriginalMessage(), e);
         }
@@ -181,16 +183,26 @@ public final class ConfigLoader {
             throw new ConfigException("configuration file " + file + ": cannot read: " + e, e);
         }
         try {
-            return asObject(TOML.readTree(text), file.toString());
+            return asObject(tomlTree(text), file.toString());
         } catch (JacksonException e) {
             throw new ConfigException(file + ": invalid TOML: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
         }
     }
 
+    private static JsonNode tomlTree(String toml) throws JacksonException {
+        try (var parser = TOML.createParser(toml)) {
+            return JsonTrees.read(parser);
+        } catch (JacksonException e) {
+            throw e;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading TOML from memory: " + e.getMessage(), e);
+        }
+    }
+
     private static ObjectNode asObject(JsonNode n, String source) {
         if (n == null || n.isMissingNode() || n.isNull()) {
-            return TOML.createObjectNode();
+            return JsonTrees.NODES.objectNode();
         }
         if (!n.isObject()) {
             throw new ConfigException(source + ": not a TOML document");

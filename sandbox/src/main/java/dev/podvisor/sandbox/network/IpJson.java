@@ -1,8 +1,8 @@
 package dev.podvisor.sandbox.network;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,7 +27,6 @@ import java.util.Set;
  */
 public final class IpJson {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Integer> SCOPES = Map.of("global", 0, "universe", 0, "site", 200,
             "link", 253, "host", 254, "nowhere", 255);
     private static final Map<String, Integer> NEXTHOP_FLAGS = Map.of("dead", 1, "pervasive", 2, "onlink", 4,
@@ -98,10 +97,10 @@ public final class IpJson {
 
     private static JsonNode parse(String where, String command, String text) {
         if (text == null || text.isBlank()) {
-            return JSON.createArrayNode();
+            return JsonTrees.NODES.arrayNode();
         }
         try {
-            JsonNode node = JSON.readTree(text);
+            JsonNode node = JsonTrees.parse(text);
             if (!node.isArray()) {
                 throw new NetworkException(where + ": " + command + ": expected a JSON array, got " + node.getNodeType());
             }

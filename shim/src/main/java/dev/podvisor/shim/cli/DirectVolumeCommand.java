@@ -1,6 +1,5 @@
 package dev.podvisor.shim.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.podvisor.sandbox.config.ConfigLoader;
 import dev.podvisor.sandbox.config.PodvisorConfig;
@@ -8,6 +7,7 @@ import dev.podvisor.sandbox.metrics.SandboxProbe;
 import dev.podvisor.shim.metrics.HttpResponse;
 import dev.podvisor.shim.metrics.UnixHttpClient;
 import dev.podvisor.storage.directvolume.DirectVolumeStore;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.plan.DirectVolumeInfo;
 
 import java.io.IOException;
@@ -45,7 +45,6 @@ final class DirectVolumeCommand {
             + "[--mount-info JSON] [--size BYTES] [--config FILE]";
     static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private DirectVolumeCommand() {
     }
@@ -118,8 +117,8 @@ final class DirectVolumeCommand {
 
     private static void resize(DirectVolumeStore store, PodvisorConfig cfg, String volumePath, long size) throws IOException {
         Path socket = socket(store, cfg, volumePath);
-        ObjectNode body = JSON.createObjectNode().put("VolumePath", device(store, volumePath)).put("Size", size);
-        checked(UnixHttpClient.postJson(socket, "/direct-volume/resize", JSON.writeValueAsBytes(body), TIMEOUT), "resize");
+        ObjectNode body = JsonTrees.NODES.objectNode().put("VolumePath", device(store, volumePath)).put("Size", size);
+        checked(UnixHttpClient.postJson(socket, "/direct-volume/resize", JsonTrees.toBytes(body), TIMEOUT), "resize");
     }
 
     private static Path socket(DirectVolumeStore store, PodvisorConfig cfg, String volumePath) {

@@ -1,9 +1,9 @@
 package dev.podvisor.shim.metrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.podvisor.sandbox.metrics.SandboxProbe;
 
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 
 /**
@@ -25,7 +25,6 @@ final class DirectVolumeRoutes {
     /** The query parameter naming the volume (Kata: {@code DirectVolumePathKey}). */
     static final String PATH_KEY = "path";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private DirectVolumeRoutes() {
     }
@@ -44,7 +43,7 @@ final class DirectVolumeRoutes {
     static HttpResponse resize(SandboxProbe probe, HttpRequest request) {
         JsonNode body;
         try {
-            body = JSON.readTree(request.body());
+            body = JsonTrees.parse(request.body());
         } catch (IOException e) {
             return HttpResponse.text(400, "resize request: body is not JSON: " + e.getMessage() + "\n");
         }

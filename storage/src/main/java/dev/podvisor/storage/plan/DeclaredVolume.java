@@ -1,7 +1,7 @@
 package dev.podvisor.storage.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,7 +32,6 @@ public record DeclaredVolume(String name, Medium medium, long sizeLimitBytes, lo
         HUGEPAGES
     }
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Set<String> KEYS = Set.of("kind", "medium", "sizeLimit");
 
     /**
@@ -44,7 +43,7 @@ public record DeclaredVolume(String name, Medium medium, long sizeLimitBytes, lo
     public static Map<String, DeclaredVolume> parse(String value) {
         JsonNode root;
         try {
-            root = MAPPER.readTree(value);
+            root = JsonTrees.parse(value);
         } catch (IOException e) {
             throw new PlanException("annotation " + ANNOTATION + ": not JSON: " + e.getMessage(), e);
         }

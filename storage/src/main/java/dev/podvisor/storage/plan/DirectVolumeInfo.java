@@ -1,7 +1,7 @@
 package dev.podvisor.storage.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +23,6 @@ import java.util.Set;
 public record DirectVolumeInfo(
         String volumeType, String device, String fstype, Map<String, String> metadata, List<String> options) {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Set<String> KEYS = Set.of("volume-type", "device", "fstype", "metadata", "options");
 
     /**
@@ -38,7 +37,7 @@ public record DirectVolumeInfo(
         String at = "mountInfo.json of direct volume " + volumePath;
         JsonNode root;
         try {
-            root = MAPPER.readTree(json);
+            root = JsonTrees.parse(json);
         } catch (IOException e) {
             throw new PlanException(at + ": not JSON: " + e.getMessage(), e);
         }

@@ -1,10 +1,8 @@
 package dev.podvisor.storage.plan;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.spec.OciMount;
 import java.util.List;
 
@@ -31,14 +29,13 @@ import java.util.List;
  */
 public final class PlanJson {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private PlanJson() {
     }
 
     /** The plan as a JSON tree. */
     public static ObjectNode toTree(StoragePlan plan) {
-        ObjectNode root = MAPPER.createObjectNode();
+        ObjectNode root = JsonTrees.NODES.objectNode();
         root.put("sandboxId", plan.sandboxId());
         root.put("containerId", plan.containerId());
         RootfsDecision r = plan.rootfs();
@@ -132,11 +129,7 @@ public final class PlanJson {
 
     /** The plan as JSON text; {@code pretty} indents it. */
     public static String toJson(StoragePlan plan, boolean pretty) {
-        try {
-            return (pretty ? MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT) : MAPPER.writer()).writeValueAsString(toTree(plan));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot render a plan", e);
-        }
+        return JsonTrees.toString(toTree(plan), pretty);
     }
 
     private static void storages(ArrayNode out, List<GuestStorage> storages) {

@@ -1,10 +1,9 @@
 package dev.podvisor.storage.spec;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.podvisor.storage.json.JsonTrees;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,7 +22,6 @@ import java.util.OptionalLong;
  */
 public final class OciSpec {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final ObjectNode tree;
     private final List<OciMount> mounts;
@@ -44,7 +42,7 @@ public final class OciSpec {
     public static OciSpec parse(byte[] json) {
         JsonNode node;
         try {
-            node = MAPPER.readTree(json);
+            node = JsonTrees.parse(json);
         } catch (IOException e) {
             throw new OciSpecException("config.json: not JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
         }
@@ -209,11 +207,7 @@ public final class OciSpec {
 
     /** The spec as compact JSON bytes (UTF-8). */
     public byte[] toJson() {
-        try {
-            return MAPPER.writeValueAsBytes(tree);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize an OCI spec tree", e);
-        }
+        return JsonTrees.toBytes(tree);
     }
 
     @Override
