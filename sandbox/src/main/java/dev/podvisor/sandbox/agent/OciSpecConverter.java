@@ -2,9 +2,12 @@ package dev.podvisor.sandbox.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.podvisor.protocols.agent.Spec;
 
+import dev.podvisor.storage.json.JsonTrees;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Locale;
@@ -18,6 +21,11 @@ import java.util.Map;
  * so the conversion walks the protobuf descriptor and matches each JSON key to the field whose name equals it
  * ignoring case; the one exception is {@code ociVersion} → {@code Version}. Map fields (annotations, sysctl)
  * keep their keys. JSON keys the mirror has no field for are skipped (the mirror predates some OCI fields).
+ *
+ * <p>The walk fills a {@link DynamicMessage} and the generated builder parses its bytes: setting fields of a
+ * generated builder by descriptor would build protobuf-java's reflective accessor tables (a
+ * {@code java.lang.reflect.Method} per accessor, 3,700 for the spec's messages) that then stay in every shim's
+ * heap; the extra encode and parse of a spec costs microseconds.
  */
 public final class OciSpecConverter {
 
@@ -32,15 +40,35 @@ public final class OciSpecConverter {
      * @throws IllegalArgumentException naming the JSON path of a value whose type does not fit the field
      */
     public static Spec toAgentSpec(JsonNode spec) {
-        Spec.Builder builder = Spec.newBuilder();
-        merge(spec, builder, "");
-        return builder.build();
+        return merge(spec, Spec.newBuilder(), "").build();
     }
 
-    /** Converts any OCI JSON object into the given protobuf message builder (e.g. an exec's Process). */
+    /**
+     * Converts any OCI JSON object into the given protobuf message builder (e.g. an exec's Process).
+     *
+     * @param object the OCI object; null or JSON null leaves {@code builder} as it is
+     * @param builder a generated builder of the agent's mirror of that object
+     * @param path   the object's JSON path in messages ({@code ""} for the root, {@code "resources"})
+     * @return {@code builder}, with the object's fields merged in
+     * @throws IllegalArgumentException naming the JSON path of a value whose type does not fit the field
+     */
     public static <B extends Message.Builder> B merge(JsonNode object, B builder, String path) {
         if (object == null || object.isNull()) {
             return builder;
+        }
+        DynamicMessage.Builder dynamic = DynamicMessage.newBuilder(builder.getDescriptorForType());
+        mergeFields(object, dynamic, path);
+        try {
+            builder.mergeFrom(dynamic.build().toByteString());
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("OCI spec " + display(path) + ": the agent's message did not parse its own encoding", e);
+        }
+        return builder;
+    }
+
+    private static Message.Builder mergeFields(JsonNode object, Message.Builder builder, String path) {
+        if (object.isNull()) {
+            return builder; // a null element of an array of objects: an empty message, as before
         }
         if (!object.isObject()) {
             throw new IllegalArgumentException("OCI spec " + display(path) + ": expected an object, got " + object.getNodeType());
@@ -89,7 +117,7 @@ public final class OciSpecConverter {
 
     private static Object convert(JsonNode value, Message.Builder parent, FieldDescriptor field, String path) {
         if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
-            return merge(value, parent.newBuilderForField(field), path).build();
+            return mergeFields(value, parent.newBuilderForField(field), path).build();
         }
         return scalar(value, field, path);
     }
@@ -103,7 +131,7 @@ public final class OciSpecConverter {
             default -> false;
         };
         if (!ok) {
-            throw new IllegalArgumentException("OCI spec " + display(path) + ": " + value
+            throw new IllegalArgumentException("OCI spec " + display(path) + ": " + JsonTrees.toString(value, false)
                     + " does not fit a " + field.getJavaType().name().toLowerCase(Locale.ROOT));
         }
         return switch (field.getJavaType()) {

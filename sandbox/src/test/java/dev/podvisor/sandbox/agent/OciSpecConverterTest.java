@@ -68,5 +68,21 @@ class OciSpecConverterTest {
         var error = assertThrows(IllegalArgumentException.class, () ->
                 OciSpecConverter.toAgentSpec(JSON.readTree("{\"process\": {\"user\": {\"uid\": \"root\"}}}")));
         assertTrue(error.getMessage().contains("process.user.uid"), error.getMessage());
+        assertTrue(error.getMessage().contains("\"root\" does not fit a int"), error.getMessage());
+    }
+
+    @Test
+    void mergesIntoWhatTheBuilderHoldsAndKeepsNullsAndUnsignedValues() throws Exception {
+        Process.Builder builder = Process.newBuilder().setCwd("/kept").addArgs("first");
+        OciSpecConverter.merge(JSON.readTree("{\"args\":[\"second\"],\"user\":{\"uid\":4294967295},"
+                + "\"rlimits\":[null,{\"type\":\"RLIMIT_CORE\"}],\"env\":null}"), builder, "");
+        Process process = builder.build();
+        assertEquals(java.util.List.of("first", "second"), process.getArgsList());
+        assertEquals("/kept", process.getCwd());
+        assertEquals(-1, process.getUser().getUID(), "a uint32 above 2^31 wraps as protobuf-java holds it");
+        assertEquals(2, process.getRlimitsCount());
+        assertEquals("", process.getRlimits(0).getType());
+        assertEquals("RLIMIT_CORE", process.getRlimits(1).getType());
+        assertEquals(0, process.getEnvCount());
     }
 }
