@@ -31,15 +31,17 @@ APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc 
 SHIM_MAIN=dev.podvisor.shim.ShimMain
 CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
 # Lean flags for a JVM per pod (measured with scripts/bench.sh, see docs/decisions/0004-shim-jvm-flags.md and
-# 0006-shim-memory.md): a small heap with a 2 MB young generation, one C1 compiler thread and a small code
+# 0006-shim-memory.md, 0010-json-without-object-mapper.md): a small heap with a 1 MB young generation, one C1
+# compiler thread that compiles only methods run ten times as often as by default (CompileThresholdScaling=10:
+# start-up code stays interpreted, 1 MiB less code cache and compiler arenas per shim) and a small code
 # cache; the AOT cache mapped without relocation so its read-only pages stay clean and shared between the shims
 # of all pods. -Xms6m: the AOT cache's archived heap objects (1.5 MB) need room in the old generation at start.
 # TrimNativeHeapInterval: glibc keeps the peak of malloc (C1's arenas at start-up, ~7 MB) unless trimmed.
 # -XX:-AOTReplayTraining: C1 alone has no use for the cache's method profiles (a thread and a megabyte saved).
 # JVM logging is off but for errors on stderr: the shim's stdout is protocol (start prints the address,
 # delete a DeleteResponse).
-LEAN_FLAGS="-XX:+UseSerialGC -Xms6m -Xmn2m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
--XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=12m -XX:-UsePerfData \
+LEAN_FLAGS="-XX:+UseSerialGC -Xms6m -Xmn1m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
+-XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=10 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=12m -XX:-UsePerfData \
 -XX:TrimNativeHeapInterval=3000 -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-AOTReplayTraining \
 -XX:+UseCompactObjectHeaders \
 --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xlog:disable -Xlog:all=error:stderr"
