@@ -1,7 +1,6 @@
 package dev.podvisor.hypervisor;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.podvisor.hypervisor.clh.ClhJson;
 import dev.podvisor.hypervisor.clh.ConsoleMode;
 import dev.podvisor.hypervisor.clh.VmConfig;
 import org.junit.jupiter.api.Test;
@@ -30,7 +29,7 @@ class VmConfigsTest {
     void initrdSandboxMatchesKata() throws Exception {
         VmConfig cfg = VmConfigs.forSandbox(initrd(false, " agent.log=debug "), VM,
                 VmConfigs.virtiofsdSocket(VM, VmConfigs.KATA_SHARED_TAG));
-        JsonNode json = ClhJson.mapper().valueToTree(cfg);
+        JsonNode json = cfg.toJson();
         assertEquals("/k/vmlinux", json.at("/payload/kernel").asText());
         assertEquals("/k/initrd.img", json.at("/payload/initramfs").asText());
         assertEquals("panic=1 no_timer_check noreplace-smp quiet agent.log=debug", json.at("/payload/cmdline").asText());

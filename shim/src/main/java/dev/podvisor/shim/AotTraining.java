@@ -5,7 +5,6 @@ import com.google.protobuf.Empty;
 import dev.podvisor.hypervisor.HypervisorSettings;
 import dev.podvisor.hypervisor.VmConfigs;
 import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
-import dev.podvisor.hypervisor.clh.ClhJson;
 import dev.podvisor.protocols.containerd.events.ttrpc.v1.ForwardRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectResponse;
@@ -118,7 +117,7 @@ public final class AotTraining {
         Linux.statfs("/");
         MountInfo.read();
         var settings = HypervisorSettings.kataDefaults(Path.of("/bin/true"), Path.of("/bin/true"), Path.of("/bin/true"), null, Path.of("/bin/true"));
-        ClhJson.mapper().writeValueAsString(VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")));
+        JsonTrees.toBytes(VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")).toJson());
         OciSpecConverter.toAgentSpec(JsonTrees.parse(bundle.resolve("config.json")));
 
         // the daemon's log lines (timestamps) and its child processes (the VMM, virtiofsd), as a sandbox's boot has

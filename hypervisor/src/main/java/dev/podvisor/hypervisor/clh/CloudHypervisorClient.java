@@ -1,7 +1,8 @@
 package dev.podvisor.hypervisor.clh;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.podvisor.storage.json.JsonTrees;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -89,7 +90,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
      * @throws IOException on a transport error, timeout or non-2xx answer
      */
     public VmmPingResponse ping() throws IOException {
-        return decode("vmm.ping", get("vmm.ping"), VmmPingResponse.class);
+        return decode("vmm.ping", get("vmm.ping"), "VmmPingResponse", VmmPingResponse::fromJson);
     }
 
     /**
@@ -99,7 +100,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
      * @throws IOException on a transport error, timeout or non-2xx answer
      */
     public void createVm(VmConfig config) throws IOException {
-        put("vm.create", Objects.requireNonNull(config, "config"));
+        put("vm.create", Objects.requireNonNull(config, "config").toJson());
     }
 
     /**
@@ -137,7 +138,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
      * @throws IOException on a transport error, timeout or non-2xx answer (404/500 when no VM exists)
      */
     public VmInfo info() throws IOException {
-        return decode("vm.info", get("vm.info"), VmInfo.class);
+        return decode("vm.info", get("vm.info"), "VmInfo", VmInfo::fromJson);
     }
 
     /**
@@ -149,7 +150,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
      *                     204 (it does so when the VM is not booted: the disk went into the config only)
      */
     public PciDeviceInfo addDisk(DiskConfig disk) throws IOException {
-        return requirePciInfo("vm.add-disk", put("vm.add-disk", Objects.requireNonNull(disk, "disk")));
+        return requirePciInfo("vm.add-disk", put("vm.add-disk", Objects.requireNonNull(disk, "disk").toJson()));
     }
 
     /**
@@ -161,8 +162,8 @@ public final class CloudHypervisorClient implements AutoCloseable {
      * @throws IOException on a transport error, timeout or non-2xx answer
      */
     public Optional<PciDeviceInfo> addFs(FsConfig fs) throws IOException {
-        String body = put("vm.add-fs", Objects.requireNonNull(fs, "fs"));
-        return body.isEmpty() ? Optional.empty() : Optional.of(decode("vm.add-fs", body, PciDeviceInfo.class));
+        String body = put("vm.add-fs", Objects.requireNonNull(fs, "fs").toJson());
+        return body.isEmpty() ? Optional.empty() : Optional.of(decodePciInfo("vm.add-fs", body));
     }
 
     /**
@@ -186,15 +187,9 @@ public final class CloudHypervisorClient implements AutoCloseable {
             throw new IllegalArgumentException("cloud-hypervisor vm.add-net: " + fds.length + " fds for num_queues "
                     + net.numQueues() + " (one fd per queue pair)");
         }
-        byte[] body;
-        try {
-            body = ClhJson.mapper().writeValueAsBytes(net);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cloud-hypervisor PUT vm.add-net: body not serialisable: "
-                    + e.getOriginalMessage(), e);
-        }
+        byte[] body = JsonTrees.toBytes(net.toJson());
         String answer = connection.exchangeWithFds("PUT", "vm.add-net", body, fds, callTimeout);
-        return answer.isEmpty() ? Optional.empty() : Optional.of(decode("vm.add-net", answer, PciDeviceInfo.class));
+        return answer.isEmpty() ? Optional.empty() : Optional.of(decodePciInfo("vm.add-net", answer));
     }
 
     /**
@@ -205,7 +200,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
      * @throws IOException on a transport error, timeout or non-2xx answer, or a 204 answer (VM not booted)
      */
     public PciDeviceInfo addDevice(DeviceConfig device) throws IOException {
-        return requirePciInfo("vm.add-device", put("vm.add-device", Objects.requireNonNull(device, "device")));
+        return requirePciInfo("vm.add-device", put("vm.add-device", Objects.requireNonNull(device, "device").toJson()));
     }
 
     /**
@@ -215,7 +210,7 @@ public final class CloudHypervisorClient implements AutoCloseable {
      * @throws IOException on a transport error, timeout or non-2xx answer
      */
     public void removeDevice(String id) throws IOException {
-        put("vm.remove-device", new VmRemoveDevice(Objects.requireNonNull(id, "id")));
+        put("vm.remove-device", new VmRemoveDevice(Objects.requireNonNull(id, "id")).toJson());
     }
 
     /**
@@ -257,8 +252,9 @@ public final class CloudHypervisorClient implements AutoCloseable {
     /**
      * {@code GET vm.counters}.
      *
-     * @return counters by device id, then by counter name
-     * @throws IOException on a transport error, timeout or non-2xx answer
+     * @return counters by device id, then by counter name (document order; a JSON null reads null)
+     * @throws IOException on a transport error, timeout or non-2xx answer, or an answer that is not
+     *                     {@code {device: {counter: integer}}}
      */
     public Map<String, Map<String, Long>> counters() throws IOException {
         String body = get("vm.counters");
@@ -266,9 +262,12 @@ public final class CloudHypervisorClient implements AutoCloseable {
             return Map.of();
         }
         try {
-            return ClhJson.mapper().readValue(body, new TypeReference<>() { });
+            return ClhFields.map(JsonTrees.parse(body), "",
+                    (device, at) -> ClhFields.map(device, at, ClhFields::longValue));
         } catch (JsonProcessingException e) {
             throw new IOException("cloud-hypervisor GET vm.counters: bad JSON answer: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IOException("cloud-hypervisor GET vm.counters: bad JSON answer: " + e.getMessage(), e);
         }
     }
 
@@ -298,24 +297,16 @@ public final class CloudHypervisorClient implements AutoCloseable {
     }
 
     /**
-     * {@code PUT <endpoint>} with {@code body} as JSON (no body when null).
+     * {@code PUT <endpoint>} with {@code body} as compact JSON (no body when null).
      *
      * @param endpoint the endpoint name under {@code /api/v1}, e.g. {@code vm.resize}
-     * @param body     a record to serialise with {@link ClhJson#mapper()}, or null
+     * @param body     the body, e.g. a request record's {@code toJson()}, or null
      * @return the answer body as text, empty for 204
      * @throws IOException on a transport error, timeout or non-2xx answer
+     * @throws IllegalArgumentException when {@code body} holds a node that is not a JSON value
      */
-    public String put(String endpoint, Object body) throws IOException {
-        byte[] bytes = null;
-        if (body != null) {
-            try {
-                bytes = ClhJson.mapper().writeValueAsBytes(body);
-            } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException("cloud-hypervisor PUT " + endpoint + ": body not serialisable: "
-                        + e.getOriginalMessage(), e);
-            }
-        }
-        return connection.exchange("PUT", endpoint, bytes, callTimeout);
+    public String put(String endpoint, JsonNode body) throws IOException {
+        return connection.exchange("PUT", endpoint, body == null ? null : JsonTrees.toBytes(body), callTimeout);
     }
 
     /** Closes the connection (if any). Later calls connect again. */
@@ -335,18 +326,41 @@ public final class CloudHypervisorClient implements AutoCloseable {
             throw new IOException("cloud-hypervisor PUT " + endpoint
                     + ": answered without PciDeviceInfo (HTTP 204: the VM is not booted)");
         }
-        return decode(endpoint, body, PciDeviceInfo.class);
+        return decodePciInfo(endpoint, body);
     }
 
-    private static <T> T decode(String endpoint, String body, Class<T> type) throws IOException {
+    private static PciDeviceInfo decodePciInfo(String endpoint, String body) throws IOException {
+        return decode(endpoint, body, "PciDeviceInfo", PciDeviceInfo::fromJson);
+    }
+
+    /** How an answer type reads its parsed JSON ({@code VmInfo::fromJson}, ...). */
+    @FunctionalInterface
+    private interface Answer<T> {
+        T fromJson(JsonNode json) throws IOException;
+    }
+
+    /**
+     * Parses {@code body} and reads it as {@code type}.
+     *
+     * @throws IOException {@code cloud-hypervisor <endpoint>: bad <type> JSON: <what>} for text that is not
+     *                     JSON (the cause a {@link JsonProcessingException}) or JSON of the wrong shape (the
+     *                     message names the field)
+     */
+    private static <T> T decode(String endpoint, String body, String type, Answer<T> answer) throws IOException {
         if (body.isEmpty()) {
-            throw new IOException("cloud-hypervisor " + endpoint + ": empty answer, expected " + type.getSimpleName());
+            throw new IOException("cloud-hypervisor " + endpoint + ": empty answer, expected " + type);
+        }
+        JsonNode json;
+        try {
+            json = JsonTrees.parse(body);
+        } catch (JsonProcessingException e) {
+            throw new IOException("cloud-hypervisor " + endpoint + ": bad " + type + " JSON: "
+                    + e.getOriginalMessage(), e);
         }
         try {
-            return ClhJson.mapper().readValue(body, type);
-        } catch (JsonProcessingException e) {
-            throw new IOException("cloud-hypervisor " + endpoint + ": bad " + type.getSimpleName() + " JSON: "
-                    + e.getOriginalMessage(), e);
+            return answer.fromJson(json);
+        } catch (IOException e) {
+            throw new IOException("cloud-hypervisor " + endpoint + ": bad " + type + " JSON: " + e.getMessage(), e);
         }
     }
 

@@ -1,19 +1,47 @@
 package dev.podvisor.hypervisor.clh;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-
-/** Cloud Hypervisor's {@code ConsoleConfig.mode} values (JSON spelling as in its OpenAPI spec). */
+/**
+ * Cloud Hypervisor's {@code ConsoleConfig.mode} values, with their JSON spelling from its
+ * {@code vmm/src/api/openapi/cloud-hypervisor.yaml} ({@code "Off"}, {@code "Pty"}, {@code "Tty"}, {@code "File"},
+ * {@code "Socket"}, {@code "Null"}).
+ */
 public enum ConsoleMode {
     /** No device output. */
-    @JsonProperty("Off") OFF,
+    OFF("Off"),
     /** A new pty. */
-    @JsonProperty("Pty") PTY,
+    PTY("Pty"),
     /** The VMM's own stdout. */
-    @JsonProperty("Tty") TTY,
+    TTY("Tty"),
     /** A file ({@code file}). */
-    @JsonProperty("File") FILE,
+    FILE("File"),
     /** A unix socket ({@code socket}). */
-    @JsonProperty("Socket") SOCKET,
+    SOCKET("Socket"),
     /** Discarded. */
-    @JsonProperty("Null") NULL
+    NULL("Null");
+
+    private final String jsonName;
+
+    ConsoleMode(String jsonName) {
+        this.jsonName = jsonName;
+    }
+
+    /** @return the JSON spelling, e.g. {@code "Off"} */
+    public String jsonName() {
+        return jsonName;
+    }
+
+    /**
+     * The mode of a JSON spelling.
+     *
+     * @param jsonName e.g. {@code "Tty"} (case-sensitive, as Cloud Hypervisor's serde)
+     * @return the mode, or null when no mode is spelled so
+     */
+    public static ConsoleMode ofJsonName(String jsonName) {
+        for (ConsoleMode mode : values()) {
+            if (mode.jsonName.equals(jsonName)) {
+                return mode;
+            }
+        }
+        return null;
+    }
 }

@@ -1,5 +1,10 @@
 package dev.podvisor.hypervisor.clh;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+
 /**
  * A virtio-blk disk: {@code VmConfig.disks[]} and the body of {@code PUT vm.add-disk} (OpenAPI
  * {@code DiskConfig}). Null fields are left out and take Cloud Hypervisor's defaults (readonly false, direct
@@ -49,5 +54,28 @@ public record DiskConfig(String path, Boolean readonly, Boolean direct, Boolean 
     public DiskConfig withId(String newId) {
         return new DiskConfig(path, readonly, direct, iommu, numQueues, queueSize, vhostUser, vhostSocket,
                 pciSegment, newId, serial, imageType, sparse);
+    }
+
+    /**
+     * @return {@code {path, readonly, direct, iommu, num_queues, queue_size, vhost_user, vhost_socket,
+     *         pci_segment, id, serial, image_type, sparse}}, nulls left out
+     */
+    public ObjectNode toJson() {
+        return new ClhObject().put("path", path).put("readonly", readonly).put("direct", direct)
+                .put("iommu", iommu).put("num_queues", numQueues).put("queue_size", queueSize)
+                .put("vhost_user", vhostUser).put("vhost_socket", vhostSocket).put("pci_segment", pciSegment)
+                .put("id", id).put("serial", serial).put("image_type", imageType).put("sparse", sparse).node();
+    }
+
+    /**
+     * Reads {@link #toJson()}'s shape (other keys such as {@code rate_limiter_config} ignored).
+     *
+     * @throws IOException for a value of the wrong type
+     */
+    static DiskConfig fromJson(JsonNode json, String at) throws IOException {
+        ClhFields f = ClhFields.of(json, at);
+        return new DiskConfig(f.text("path"), f.bool("readonly"), f.bool("direct"), f.bool("iommu"),
+                f.integer("num_queues"), f.integer("queue_size"), f.bool("vhost_user"), f.text("vhost_socket"),
+                f.integer("pci_segment"), f.text("id"), f.text("serial"), f.text("image_type"), f.bool("sparse"));
     }
 }

@@ -1,5 +1,10 @@
 package dev.podvisor.hypervisor.clh;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+
 /**
  * A virtio-fs device backed by a vhost-user daemon (virtiofsd): {@code VmConfig.fs[]} and the body of
  * {@code PUT vm.add-fs} (OpenAPI {@code FsConfig}).
@@ -23,5 +28,22 @@ public record FsConfig(String tag, String socket, int numQueues, int queueSize, 
      */
     public static FsConfig of(String tag, String socket, int queueSize) {
         return new FsConfig(tag, socket, 1, queueSize, null, null);
+    }
+
+    /** @return {@code {tag, socket, num_queues, queue_size, pci_segment, id}}, nulls left out */
+    public ObjectNode toJson() {
+        return new ClhObject().put("tag", tag).put("socket", socket).put("num_queues", numQueues)
+                .put("queue_size", queueSize).put("pci_segment", pciSegment).put("id", id).node();
+    }
+
+    /**
+     * Reads {@link #toJson()}'s shape; unknown keys ignored, absent queue numbers read 0.
+     *
+     * @throws IOException for a value of the wrong type
+     */
+    static FsConfig fromJson(JsonNode json, String at) throws IOException {
+        ClhFields f = ClhFields.of(json, at);
+        return new FsConfig(f.text("tag"), f.text("socket"), f.int0("num_queues"), f.int0("queue_size"),
+                f.integer("pci_segment"), f.text("id"));
     }
 }

@@ -1,5 +1,7 @@
 package dev.podvisor.hypervisor.clh;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * A virtio-net device: the body of {@code PUT vm.add-net} (OpenAPI {@code NetConfig}). Null fields are left
  * out and take Cloud Hypervisor's defaults. The tap fds never travel in the body: they go as
@@ -47,5 +49,17 @@ public record NetConfig(String tap, String ip, String mask, String mac, Integer 
     /** The queue pairs this config asks for: the number of tap fds Cloud Hypervisor expects with it. */
     public int queuePairs() {
         return (numQueues == null ? 2 : numQueues) / 2;
+    }
+
+    /**
+     * @return {@code {tap, ip, mask, mac, mtu, iommu, num_queues, queue_size, vhost_user, vhost_mode, id,
+     *         offload_tso, offload_ufo, offload_csum}}, nulls left out
+     */
+    public ObjectNode toJson() {
+        return new ClhObject().put("tap", tap).put("ip", ip).put("mask", mask).put("mac", mac).put("mtu", mtu)
+                .put("iommu", iommu).put("num_queues", numQueues).put("queue_size", queueSize)
+                .put("vhost_user", vhostUser).put("vhost_mode", vhostMode).put("id", id)
+                .put("offload_tso", offloadTso).put("offload_ufo", offloadUfo).put("offload_csum", offloadCsum)
+                .node();
     }
 }

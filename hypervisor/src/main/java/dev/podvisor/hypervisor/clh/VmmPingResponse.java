@@ -1,5 +1,8 @@
 package dev.podvisor.hypervisor.clh;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -11,4 +14,17 @@ import java.util.List;
  * @param features     compiled-in features, or null
  */
 public record VmmPingResponse(String buildVersion, String version, Long pid, List<String> features) {
+
+    /**
+     * Reads {@code {build_version, version, pid, features [string]}}; unknown keys ignored, absent ones read null.
+     *
+     * @param json the parsed answer
+     * @return the answer
+     * @throws IOException when the answer is not an object or a value has the wrong type
+     */
+    public static VmmPingResponse fromJson(JsonNode json) throws IOException {
+        ClhFields f = ClhFields.of(json, "");
+        return new VmmPingResponse(f.text("build_version"), f.text("version"), f.longValue("pid"),
+                f.list("features", ClhFields::text));
+    }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.linux.Linux;
 import dev.podvisor.storage.linux.Netns;
 import dev.podvisor.storage.linux.Tun;
@@ -164,7 +165,7 @@ class AddNetTest {
         assertEquals(1, r.firstReadFds().size(), "one fd, on the read that returned the request's first bytes");
         assertEquals(0, r.laterFds());
         assertEquals("tap0_kata", Tun.name(r.firstReadFds().getFirst()));
-        JsonNode body = ClhJson.mapper().readTree(r.body());
+        JsonNode body = JsonTrees.parse(r.body());
         assertEquals("02:42:0a:58:00:05", body.path("mac").asText());
         assertEquals(2, body.path("num_queues").asInt());
         assertTrue(body.path("tap").isMissingNode() && body.path("fds").isMissingNode() && body.path("id").isMissingNode());
@@ -208,7 +209,7 @@ class AddNetTest {
                 "PUT /api/v1/vm.boot"), received.stream().map(r -> r.head().substring(0, r.head().indexOf(" HTTP"))).toList());
         assertEquals(List.of(0, 1, 1, 0), received.stream().map(r -> r.firstReadFds().size()).toList(),
                 "fds only with add-net");
-        assertTrue(ClhJson.mapper().readTree(received.getFirst().body()).path("net").isMissingNode(),
+        assertTrue(JsonTrees.parse(received.getFirst().body()).path("net").isMissingNode(),
                 "vm.create carries no nets");
         assertEquals(List.of("tap0_kata", "tap1_kata"),
                 List.of(Tun.name(received.get(1).firstReadFds().getFirst()), Tun.name(received.get(2).firstReadFds().getFirst())));
@@ -233,7 +234,7 @@ class AddNetTest {
         assertEquals("{\"ip\":\"192.168.249.1\",\"mask\":\"255.255.255.0\",\"mac\":\"aa:bb:cc:dd:ee:ff\",\"iommu\":false,"
                         + "\"num_queues\":2,\"queue_size\":256,\"vhost_user\":false,\"vhost_mode\":\"Client\","
                         + "\"offload_tso\":true,\"offload_ufo\":true,\"offload_csum\":true}",
-                ClhJson.mapper().writeValueAsString(NetConfig.forTapFd("aa:bb:cc:dd:ee:ff")));
+                JsonTrees.toString(NetConfig.forTapFd("aa:bb:cc:dd:ee:ff").toJson(), false));
         assertEquals(1, NetConfig.forTapFd("aa:bb:cc:dd:ee:ff").queuePairs());
     }
 }

@@ -1,6 +1,7 @@
 package dev.podvisor.hypervisor.clh;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.podvisor.storage.json.JsonTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,7 +77,7 @@ class CloudHypervisorClientTest {
         assertEquals("application/json", req.headers().get("content-type"));
         assertEquals(String.valueOf(req.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length),
                 req.headers().get("content-length"));
-        JsonNode json = ClhJson.mapper().readTree(req.body());
+        JsonNode json = JsonTrees.parse(req.body());
         assertEquals(1, json.at("/cpus/boot_vcpus").asInt());
         assertEquals(2, json.at("/cpus/max_vcpus").asInt());
         assertEquals(1L << 30, json.at("/memory/size").asLong());
@@ -174,7 +175,7 @@ class CloudHypervisorClientTest {
         PciDeviceInfo disk = client.addDisk(DiskConfig.blockDevice("/dev/loop7", true, 1, 1024));
         assertEquals(new PciDeviceInfo("_disk2", "0000:00:05.0"), disk);
         assertEquals("05", PciPaths.fromBdf(disk.bdf()));
-        JsonNode body = ClhJson.mapper().readTree(fake.requests.getFirst().body());
+        JsonNode body = JsonTrees.parse(fake.requests.getFirst().body());
         assertEquals("/dev/loop7", body.get("path").asText());
         assertTrue(body.get("readonly").asBoolean());
         assertFalse(body.get("vhost_user").asBoolean());
@@ -231,10 +232,35 @@ class CloudHypervisorClientTest {
 
     @Test
     void countersParse() throws IOException {
-        start(r -> FakeCloudHypervisor.Reply.json("{\"_disk0\":{\"read_bytes\":10,\"write_ops\":2},\"_net0\":{}}"));
+        String answer = "{\"_disk0\":{\"read_bytes\":10,\"write_ops\":2,\"big\":9223372036854775807},\"_net0\":{},"
+                + "\"_x\":null}";
+        start(r -> FakeCloudHypervisor.Reply.json(answer));
         Map<String, Map<String, Long>> c = client.counters();
         assertEquals(10L, c.get("_disk0").get("read_bytes"));
         assertEquals(Map.of(), c.get("_net0"));
+        assertEquals(ReferenceMapper.MAPPER.readValue(answer,
+                new com.fasterxml.jackson.core.type.TypeReference<Map<String, Map<String, Long>>>() { }), c);
+    }
+
+    @Test
+    void answersOfTheWrongShapeNameEndpointTypeAndField() throws IOException {
+        start(r -> switch (r.endpoint()) {
+            case "vm.info" -> FakeCloudHypervisor.Reply.json("{\"state\":\"Running\",\"config\":{\"cpus\":{\"boot_vcpus\":\"two\"}}}");
+            case "vm.counters" -> FakeCloudHypervisor.Reply.json("{\"_disk0\":{\"read_bytes\":\"many\"}}");
+            case "vm.add-disk" -> FakeCloudHypervisor.Reply.json("[\"_disk2\"]");
+            default -> FakeCloudHypervisor.Reply.json("{\"version\":[51]}");
+        });
+        var info = assertThrows(IOException.class, client::info);
+        assertFalse(info instanceof CloudHypervisorApiException);
+        assertEquals("cloud-hypervisor vm.info: bad VmInfo JSON: config.cpus.boot_vcpus: expected an integer, got \"two\"",
+                info.getMessage());
+        assertEquals("cloud-hypervisor GET vm.counters: bad JSON answer: _disk0.read_bytes: expected an integer, "
+                + "got \"many\"", assertThrows(IOException.class, client::counters).getMessage());
+        assertEquals("cloud-hypervisor vm.add-disk: bad PciDeviceInfo JSON: the answer: expected an object, got "
+                + "[\"_disk2\"]", assertThrows(IOException.class,
+                () -> client.addDisk(DiskConfig.blockDevice("/x", false, 1, 128))).getMessage());
+        assertEquals("cloud-hypervisor vmm.ping: bad VmmPingResponse JSON: version: expected a string, got [51]",
+                assertThrows(IOException.class, client::ping).getMessage());
     }
 
     @Test
