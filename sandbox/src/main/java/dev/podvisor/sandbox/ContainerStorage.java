@@ -1,7 +1,6 @@
 package dev.podvisor.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.podvisor.protocols.agent.CreateContainerRequest;
 import dev.podvisor.protocols.agent.FSGroup;
@@ -21,6 +20,7 @@ import dev.podvisor.storage.exec.PlanExecutor;
 import dev.podvisor.storage.exec.SandboxDisks;
 import dev.podvisor.storage.exec.SandboxShares;
 import dev.podvisor.storage.host.HostFacts;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.linux.LiveHostFacts;
 import dev.podvisor.storage.plan.EmptyDirMode;
 import dev.podvisor.storage.plan.GuestPaths;
@@ -52,8 +52,6 @@ import java.util.Map;
  * the daemon is gone.
  */
 final class ContainerStorage {
-
-    static final ObjectMapper JSON = new ObjectMapper();
 
     private final PodvisorConfig config;
     private final String sandboxId;
@@ -219,7 +217,7 @@ final class ContainerStorage {
                     .setSandboxPidns(false)
                     .build();
             specialVolumeClaims.put(request.id(), plan.specialVolumeClaims());
-            return new Prepared(plan, create, storages, JSON.valueToTree(record));
+            return new Prepared(plan, create, storages, record.toJson());
         } catch (RuntimeException e) {
             executor.undo(record);
             throw e;
@@ -283,7 +281,7 @@ final class ContainerStorage {
         tree.remove("hooks");
         JsonNode namespaces = tree.path("linux").path("namespaces");
         if (namespaces.isArray()) {
-            var kept = JSON.createArrayNode();
+            var kept = JsonTrees.NODES.arrayNode();
             for (JsonNode namespace : namespaces) {
                 if (!HOST_ONLY_NAMESPACES.contains(namespace.path("type").asText())) {
                     kept.add(((ObjectNode) namespace).without("path"));
@@ -382,7 +380,7 @@ final class ContainerStorage {
         }
         ExecutionRecord record;
         try {
-            record = JSON.treeToValue(hostSetup, ExecutionRecord.class);
+            record = ExecutionRecord.fromJson(hostSetup);
         } catch (IOException e) {
             throw new UncheckedIOException("container " + containerId + ": unreadable host setup record", e);
         }
@@ -398,7 +396,7 @@ final class ContainerStorage {
             return null;
         }
         ExecutionRecord pod = executor.podRecord(sandboxId);
-        return pod.steps().isEmpty() ? null : JSON.valueToTree(pod);
+        return pod.steps().isEmpty() ? null : pod.toJson();
     }
 
     /**

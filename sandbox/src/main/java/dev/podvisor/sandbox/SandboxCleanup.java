@@ -203,7 +203,7 @@ public final class SandboxCleanup {
             return;
         }
         try {
-            ExecutionRecord record = ContainerStorage.JSON.treeToValue(hostSetup, ExecutionRecord.class);
+            ExecutionRecord record = ExecutionRecord.fromJson(hostSetup);
             executor.restore(record);
             executor.undo(record);
         } catch (IOException | RuntimeException e) {
@@ -217,7 +217,7 @@ public final class SandboxCleanup {
             return;
         }
         try {
-            ExecutionRecord record = ContainerStorage.JSON.treeToValue(podSetup, ExecutionRecord.class);
+            ExecutionRecord record = ExecutionRecord.fromJson(podSetup);
             executor.restore(record);
             executor.undoPod(record);
         } catch (IOException | RuntimeException e) {

@@ -1,34 +1,36 @@
 package dev.podvisor.sandbox;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.podvisor.sandbox.network.HostNetwork;
+import dev.podvisor.storage.json.JsonTrees;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
  * What {@code delete} needs to undo a pod when its daemon is gone, persisted as
- * {@code <state dir>/<sandbox id>/sandbox.json} after every change (written to a temp file, then renamed).
+ * {@code <state dir>/<sandbox id>/sandbox.json} after every change (written to a temp file, then renamed), in
+ * the shape {@link SandboxStateJson} documents (the one databind wrote before, so a {@code delete} of one build
+ * reads the state another build's daemon left).
  *
  * @param sandboxId      the sandbox id
  * @param vmDir          the directory of the VM's sockets and logs
  * @param shareRoot      {@code <shared root>/<sandbox id>}, holding {@code rw/} and its read-only bind {@code ro/}
  * @param vmmPid         the cloud-hypervisor process, 0 before it started
  * @param virtiofsdPids  the virtiofsd processes
- * @param containers     per container id: its bundle and what its storage set up on the host (the executed
- *                       plan as JSON, undone by {@link SandboxCleanup})
+ * @param containers     per container id, in the order they were added: its bundle and what its storage set up
+ *                       on the host (the executed plan as JSON, undone by {@link SandboxCleanup})
  * @param podSetup       what the sandbox holds for the pod's volumes (pod-scoped shares and disks, the executor's
  *                       pod record as JSON), released when the sandbox ends; null when none
  * @param cgroups        the cgroups Podvisor created for this sandbox (absolute paths, removed at teardown and by
@@ -36,7 +38,6 @@ import java.util.Optional;
  * @param network        what Podvisor created in the pod netns (tap, qdiscs, filters), undone on teardown and by
  *                       {@link SandboxCleanup}; null when the pod has no network
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record SandboxState(String sandboxId, String vmDir, String shareRoot, long vmmPid, List<Long> virtiofsdPids,
                            Map<String, ContainerState> containers, JsonNode podSetup, List<String> cgroups,
                            HostNetwork network) {
@@ -45,14 +46,13 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
      * @param bundle     the container's bundle
      * @param hostSetup  the executed storage plan (host mounts, shares, disks) as JSON, or null
      */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ContainerState(String bundle, JsonNode hostSetup) {
     }
 
-    @JsonCreator
     public SandboxState {
         virtiofsdPids = List.copyOf(virtiofsdPids);
-        containers = Map.copyOf(containers);
+        containers.forEach((id, container) -> Objects.requireNonNull(container, Objects.requireNonNull(id, "id")));
+        containers = Collections.unmodifiableMap(new LinkedHashMap<>(containers));
         cgroups = cgroups == null ? List.of() : List.copyOf(cgroups);
     }
 
@@ -68,7 +68,6 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
     }
 
     static final String FILE = "sandbox.json";
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public SandboxState withContainer(String id, ContainerState container) {
         Map<String, ContainerState> copy = new LinkedHashMap<>(containers);
@@ -99,27 +98,37 @@ public record SandboxState(String sandboxId, String vmDir, String shareRoot, lon
         return new SandboxState(sandboxId, vmDir, shareRoot, vmmPid, virtiofsdPids, containers, podSetup, cgroups, wired);
     }
 
-    /** Writes the state into {@code vmDir/sandbox.json} atomically. */
+    /**
+     * Writes the state into {@code vmDir/sandbox.json} atomically, as pretty JSON (Jackson's default indentation).
+     *
+     * @throws UncheckedIOException naming the directory when it cannot be written
+     */
     public void save() {
         Path dir = Path.of(vmDir);
         try {
             Files.createDirectories(dir);
             Path temp = dir.resolve(FILE + ".tmp");
-            JSON.writeValue(temp.toFile(), this);
+            Files.writeString(temp, JsonTrees.toString(SandboxStateJson.write(this), true), StandardCharsets.UTF_8);
             Files.move(temp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("saving sandbox state in " + dir + ": " + e.getMessage(), e);
         }
     }
 
-    /** Reads {@code vmDir/sandbox.json}; empty when there is none. */
+    /**
+     * Reads {@code vmDir/sandbox.json}; empty when there is none.
+     *
+     * @throws UncheckedIOException naming the file, and the field and value at fault, when it cannot be read, is
+     *                              not JSON or not of the shape {@link SandboxStateJson} documents
+     */
     public static Optional<SandboxState> load(Path vmDir) {
+        Path file = vmDir.resolve(FILE);
         try {
-            return Optional.of(JSON.readValue(vmDir.resolve(FILE).toFile(), SandboxState.class));
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            return Optional.of(SandboxStateJson.read(JsonTrees.parse(file)));
+        } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException("reading sandbox state " + vmDir.resolve(FILE) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("reading sandbox state " + file + ": " + e.getMessage(), e);
         }
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
  * JVM maps every class of its cache at start and the daemon's 3,800 would slow {@code delete} down): the same calls
  * as that action, on a bundle in a temp directory, touching nothing outside it: {@link DeleteCommand} on that bundle
  * twice, without sandbox state (the cleanup finds nothing), and with the state a dead daemon's sandbox leaves (read
- * with Jackson databind and undone: its state directory removed).
+ * and undone: its state directory removed).
  */
 final class DeleteTraining {
 

@@ -1,14 +1,15 @@
 package dev.podvisor.storage.exec;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.podvisor.storage.json.TreeFields;
 import dev.podvisor.storage.plan.GuestStorage;
 import java.util.List;
 
 /**
  * What executing a plan did on the host, in order, so it can be undone, also by another process after a crash
- * ({@code containerd-shim-kata-v2 delete}). Serializable with Jackson as is: each step carries {@code "step"} with its
- * type name.
+ * ({@code containerd-shim-kata-v2 delete}). Persisted as JSON with {@link #toJson()} / {@link #fromJson(JsonNode)}
+ * (shape in {@link ExecutionRecordJson}): each step carries {@code "step"} with its type name first.
  *
  * @param sandboxId   the sandbox id
  * @param containerId the container id (the ref-count holder in the sandbox's shares and disks)
@@ -20,14 +21,27 @@ public record ExecutionRecord(String sandboxId, String containerId, List<Step> s
         steps = List.copyOf(steps);
     }
 
+    /**
+     * This record as a JSON tree: {@code {"sandboxId", "containerId", "steps": [{"step": "<name>", ...fields}]}},
+     * step names rootfs-mounted, share-acquired, mount-point-created, sparse-file-created, disk-attached.
+     */
+    public ObjectNode toJson() {
+        return ExecutionRecordJson.write(this);
+    }
+
+    /**
+     * The record {@link #toJson()} wrote (also an earlier build's, whose databind wrote the same shape).
+     *
+     * @param tree the record's JSON tree
+     * @return the record
+     * @throws TreeFields.ShapeException naming the field and value (e.g. {@code steps[2].step: unknown step name
+     *                                   ..., got "x"}, {@code steps[0].target: missing}) for a tree of another shape
+     */
+    public static ExecutionRecord fromJson(JsonNode tree) throws TreeFields.ShapeException {
+        return ExecutionRecordJson.read(tree);
+    }
+
     /** One thing done on the host. */
-    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "step")
-    @JsonSubTypes({
-        @JsonSubTypes.Type(value = Step.RootfsMounted.class, name = "rootfs-mounted"),
-        @JsonSubTypes.Type(value = Step.ShareAcquired.class, name = "share-acquired"),
-        @JsonSubTypes.Type(value = Step.MountPointCreated.class, name = "mount-point-created"),
-        @JsonSubTypes.Type(value = Step.SparseFileCreated.class, name = "sparse-file-created"),
-        @JsonSubTypes.Type(value = Step.DiskAttached.class, name = "disk-attached")})
     public sealed interface Step {
 
         /**

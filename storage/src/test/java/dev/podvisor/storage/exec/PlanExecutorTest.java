@@ -3,8 +3,8 @@ package dev.podvisor.storage.exec;
 import static dev.podvisor.storage.plan.Fixture.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.podvisor.storage.host.RecordedHostFacts;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.plan.GuestPaths;
 import dev.podvisor.storage.plan.GuestStorage;
 import dev.podvisor.storage.plan.PlanInput;
@@ -109,10 +109,9 @@ class PlanExecutorTest {
     @Test
     void recordSurvivesJsonAndACrashedProcessIsCleanedUp() throws Exception {
         ExecutionRecord record = executor.execute(plan("c1"));
-        ObjectMapper om = new ObjectMapper();
-        String json = om.writeValueAsString(record);
+        String json = JsonTrees.toString(record.toJson(), false);
         assertTrue(json.contains("\"step\":\"share-acquired\""), json);
-        ExecutionRecord back = om.readValue(json, ExecutionRecord.class);
+        ExecutionRecord back = ExecutionRecord.fromJson(JsonTrees.parse(json));
         assertEquals(record, back);
 
         // A new process (shim delete after a crash) knows nothing but the record.

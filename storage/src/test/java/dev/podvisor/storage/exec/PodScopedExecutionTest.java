@@ -3,7 +3,7 @@ package dev.podvisor.storage.exec;
 import static dev.podvisor.storage.plan.Fixture.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.podvisor.storage.json.JsonTrees;
 import dev.podvisor.storage.plan.EmptyDirMode;
 import dev.podvisor.storage.plan.HostAction;
 import dev.podvisor.storage.plan.PlanInput;
@@ -107,8 +107,7 @@ class PodScopedExecutionTest {
     void aCrashedSandboxsPodRecordIsUndoneByAnotherProcess() throws Exception {
         executor.execute(sharedFs("c1"));
         executor.execute(blockPlain("c2"));
-        ObjectMapper om = new ObjectMapper();
-        ExecutionRecord pod = om.readValue(om.writeValueAsString(executor.podRecord("sb1")), ExecutionRecord.class);
+        ExecutionRecord pod = ExecutionRecord.fromJson(JsonTrees.parse(JsonTrees.toBytes(executor.podRecord("sb1").toJson())));
         assertEquals(2, pod.steps().size());
         assertTrue(pod.steps().stream().allMatch(ExecutionRecord::isPod));
 
