@@ -38,12 +38,13 @@ CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
 # of all pods. -Xms6m: the AOT cache's archived heap objects (1.5 MB) need room in the old generation at start.
 # TrimNativeHeapInterval: glibc keeps the peak of malloc (C1's arenas at start-up, ~7 MB) unless trimmed.
 # -XX:-AOTReplayTraining: C1 alone has no use for the cache's method profiles (a thread and a megabyte saved).
+# --finalization=disabled: nothing the shim runs has a finalizer (JEP 421), so no Finalizer thread and its stack.
 # JVM logging is off but for errors on stderr: the shim's stdout is protocol (start prints the address,
 # delete a DeleteResponse).
 LEAN_FLAGS="-XX:+UseSerialGC -Xms6m -Xmn1m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
 -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=10 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=12m -XX:-UsePerfData \
 -XX:TrimNativeHeapInterval=3000 -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-AOTReplayTraining \
--XX:+UseCompactObjectHeaders \
+-XX:+UseCompactObjectHeaders --finalization=disabled \
 --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xlog:disable -Xlog:all=error:stderr"
 
 do_apt=1

@@ -2,9 +2,11 @@ package dev.podvisor.shim;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
+import dev.podvisor.hypervisor.ChildProcesses;
 import dev.podvisor.hypervisor.HypervisorSettings;
 import dev.podvisor.hypervisor.VmConfigs;
 import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
+import dev.podvisor.hypervisor.clh.VmInfo;
 import dev.podvisor.protocols.containerd.events.ttrpc.v1.ForwardRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectResponse;
@@ -117,15 +119,18 @@ public final class AotTraining {
         Linux.statfs("/");
         MountInfo.read();
         var settings = HypervisorSettings.kataDefaults(Path.of("/bin/true"), Path.of("/bin/true"), Path.of("/bin/true"), null, Path.of("/bin/true"));
-        JsonTrees.toBytes(VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")).toJson());
+        var vmConfig = VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")).toJson();
+        JsonTrees.toBytes(vmConfig);
+        // vm.info's answer, as the sandbox reads it after boot (its readers' lambdas then come from the cache)
+        VmInfo.fromJson(JsonTrees.parse(JsonTrees.toBytes(JsonTrees.NODES.objectNode().put("state", "Running")
+                .put("memory_actual_size", 1L << 30).<com.fasterxml.jackson.databind.node.ObjectNode>set("config", vmConfig))));
         OciSpecConverter.toAgentSpec(JsonTrees.parse(bundle.resolve("config.json")));
 
         // the daemon's log lines (timestamps) and its child processes (the VMM, virtiofsd), as a sandbox's boot has
         LogfmtLog log = new LogfmtLog(java.io.OutputStream.nullOutputStream(), LogfmtLog.Level.DEBUG, Map.of("sandbox", "training"));
         log.info("training", "step", "log");
-        Process child = new ProcessBuilder("/bin/true").directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("child.log").toFile())).start();
-        child.waitFor();
+        Process child = ChildProcesses.spawn(List.of("/bin/true"), dir.resolve("child.log"));
+        ChildProcesses.awaitOrKill(child, Duration.ofSeconds(30));
         child.toHandle().info();
         ProcessHandle.current().descendants().count();
 
