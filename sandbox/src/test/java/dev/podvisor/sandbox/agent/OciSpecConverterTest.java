@@ -85,4 +85,18 @@ class OciSpecConverterTest {
         assertEquals("RLIMIT_CORE", process.getRlimits(1).getType());
         assertEquals(0, process.getEnvCount());
     }
+
+    @Test
+    void anUpdatesResourcesErrorNamesItsPathFromResources() throws Exception {
+        var error = assertThrows(IllegalArgumentException.class, () -> OciSpecConverter.merge(
+                JSON.readTree("{\"memory\": {\"limit\": \"1G\"}}"), dev.podvisor.protocols.agent.LinuxResources.newBuilder(), "resources"));
+        assertEquals("OCI spec resources.memory.limit: \"1G\" does not fit a long", error.getMessage());
+    }
+
+    @Test
+    void aBuilderOfNoOciObjectIsRefusedByName() {
+        var error = assertThrows(IllegalArgumentException.class, () -> OciSpecConverter.merge(
+                JSON.createObjectNode(), dev.podvisor.protocols.agent.LinuxSeccompArg.newBuilder(), ""));
+        assertTrue(error.getMessage().contains("dev.podvisor.protocols.agent.LinuxSeccompArg$Builder"), error.getMessage());
+    }
 }
