@@ -1,6 +1,5 @@
 package dev.podvisor.shim;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import dev.podvisor.hypervisor.HypervisorSettings;
 import dev.podvisor.hypervisor.VmConfigs;
@@ -11,7 +10,6 @@ import dev.podvisor.protocols.containerd.task.v2.ConnectResponse;
 import dev.podvisor.protocols.containerd.task.v2.DeleteResponse;
 import dev.podvisor.protocols.containerd.task.v2.StateRequest;
 import dev.podvisor.protocols.containerd.task.v2.StateResponse;
-import dev.podvisor.protocols.containerd.types.task.ProcessInfo;
 import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.protocols.ttrpc.TtrpcServer;
@@ -160,7 +158,6 @@ public final class AotTraining {
             }
             tasks.oom("training");
             trainMetrics(dir, metrics, plan);
-            Any.pack(ProcessInfo.getDefaultInstance());
         } finally {
             taskServer.close();
             eventServer.close();
