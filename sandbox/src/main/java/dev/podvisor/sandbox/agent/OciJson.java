@@ -1,11 +1,11 @@
 package dev.podvisor.sandbox.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.podvisor.protocols.agent.StringEntry;
 import dev.podvisor.storage.json.JsonTrees;
 
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -96,13 +96,18 @@ final class OciJson {
         return values;
     }
 
-    /** A {@code map<string, string>} field's entries, keys as the JSON spells them; a null value is a misfit. */
-    static Map<String, String> stringMap(JsonNode value, String path) {
+    /**
+     * The entries of a field Kata declares as {@code map<string, string>} (annotations, sysctl), keys as the JSON
+     * spells them, in JSON order; a null value is a misfit. The mirror holds them as repeated
+     * {@link StringEntry} (same wire format, see oci.proto).
+     */
+    static List<StringEntry> stringEntries(JsonNode value, String path) {
         object(value, path);
-        Map<String, String> entries = new LinkedHashMap<>();
+        List<StringEntry> entries = new ArrayList<>(value.size());
         for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
-            entries.put(entry.getKey(), string(entry.getValue(), path + "." + entry.getKey()));
+            entries.add(StringEntry.newBuilder().setKey(entry.getKey())
+                    .setValue(string(entry.getValue(), path + "." + entry.getKey())).build());
         }
         return entries;
     }

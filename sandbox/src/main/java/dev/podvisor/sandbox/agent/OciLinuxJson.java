@@ -40,7 +40,7 @@ final class OciLinuxJson {
                         b.addGIDMappings(idMapping(array.get(i), m.element(i)));
                     }
                 }
-                case "sysctl" -> b.putAllSysctl(m.stringMap());
+                case "sysctl" -> b.addAllSysctl(m.stringEntries());
                 case "resources" -> b.setResources(OciResourcesJson.resources(m.value(), m.path()));
                 case "cgroupspath" -> b.setCgroupsPath(m.string());
                 case "namespaces" -> {

@@ -1,6 +1,7 @@
 package dev.podvisor.sandbox.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.podvisor.protocols.agent.StringEntry;
 
 import java.util.Collections;
 import java.util.Iterator;
@@ -118,8 +119,8 @@ final class OciMembers {
         return OciJson.int32s(value, memberPath);
     }
 
-    /** A {@code map<string, string>} field's entries. */
-    Map<String, String> stringMap() {
-        return OciJson.stringMap(value, memberPath);
+    /** The entries of a field Kata declares as {@code map<string, string>} (annotations, sysctl). */
+    List<StringEntry> stringEntries() {
+        return OciJson.stringEntries(value, memberPath);
     }
 }

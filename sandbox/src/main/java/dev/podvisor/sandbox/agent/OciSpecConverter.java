@@ -17,7 +17,8 @@ import dev.podvisor.protocols.agent.User;
  * hand-written code. The mirror keeps the OCI structure and spells every field name with capitals
  * ({@code process.user.uid} → {@code Process.User.UID}, {@code linux.uidMappings} → {@code Linux.UIDMappings}),
  * so each JSON key is matched to the field whose name equals it ignoring case; the one exception is
- * {@code ociVersion} → {@code Version}. Map fields (annotations, sysctl) keep their keys. JSON keys the mirror has
+ * {@code ociVersion} → {@code Version}. Map fields (annotations, sysctl) keep their keys (the mirror holds them as
+ * repeated key/value entries, wire-identical to Kata's maps, see oci.proto). JSON keys the mirror has
  * no field for are skipped (the mirror predates some OCI fields), as are JSON null values; a null element of an
  * array of objects gives an empty message. Type rules and error texts: {@link OciJson}.
  *
@@ -46,7 +47,8 @@ public final class OciSpecConverter {
      * Converts an OCI JSON object into the given protobuf message builder (e.g. an exec's Process), with
      * protobuf's merge rules: singular fields the JSON sets to a non-default value replace the builder's (a
      * JSON {@code 0}, {@code ""} or {@code false} leaves them, as proto3 does not carry defaults), message fields
-     * merge, repeated fields append, map entries are put.
+     * merge, repeated fields append (annotations and sysctl entries too; a receiver keeps a repeated key's last
+     * value, as a map put would).
      *
      * @param object  the OCI object; null or JSON null leaves {@code builder} as it is
      * @param builder a builder of the agent's mirror of that object: {@code Spec}, {@code Process},

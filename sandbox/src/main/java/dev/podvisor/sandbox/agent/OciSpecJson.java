@@ -37,7 +37,7 @@ final class OciSpecJson {
                     }
                 }
                 case "hooks" -> b.setHooks(hooks(m.value(), m.path()));
-                case "annotations" -> b.putAllAnnotations(m.stringMap());
+                case "annotations" -> b.addAllAnnotations(m.stringEntries());
                 case "linux" -> b.setLinux(OciLinuxJson.linux(m.value(), m.path()));
                 case "solaris" -> b.setSolaris(Solaris.newBuilder().setDummy(dummy(m.value(), m.path())));
                 case "windows" -> b.setWindows(Windows.newBuilder().setDummy(dummy(m.value(), m.path())));

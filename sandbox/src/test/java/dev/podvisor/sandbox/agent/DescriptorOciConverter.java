@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * TEST ONLY: the descriptor-based converter {@link OciSpecConverter} replaced (moved here unchanged but for its
- * name), kept as the reference the explicit converter is checked against field for field
+ * name and treating oci.proto's StringEntry lists, Kata's map fields, as it treated maps), kept as the reference the explicit converter is checked against field for field
  * ({@link OciSpecConverterParityTest}). The product no longer walks descriptors: building them costs every shim
  * protobuf-java's DescriptorProtos.
  *
@@ -89,7 +89,7 @@ final class DescriptorOciConverter {
                 continue;
             }
             String childPath = path + "." + entry.getKey();
-            if (field.isMapField()) {
+            if (field.isMapField() || isStringEntries(field)) { // the one change: Kata's maps are StringEntry lists here
                 mergeMap(value, builder, field, childPath);
             } else if (field.isRepeated()) {
                 if (!value.isArray()) {
@@ -162,6 +162,12 @@ final class DescriptorOciConverter {
             }
             return byName;
         });
+    }
+
+    /** Annotations and Sysctl, maps in Kata's oci.proto, are repeated StringEntry in ours (same wire format). */
+    private static boolean isStringEntries(FieldDescriptor field) {
+        return field.isRepeated() && field.getJavaType() == FieldDescriptor.JavaType.MESSAGE
+                && field.getMessageType().getFullName().equals("grpc.StringEntry");
     }
 
     private static String display(String path) {

@@ -46,9 +46,11 @@ class OciSpecConverterTest {
         assertEquals("rootfs", spec.getRoot().getPath());
         assertEquals("box", spec.getHostname());
         assertEquals("proc", spec.getMounts(0).getType());
-        assertEquals("sandbox", spec.getAnnotationsMap().get("io.kubernetes.cri.container-type"));
+        assertEquals(dev.podvisor.protocols.agent.StringEntry.newBuilder().setKey("io.kubernetes.cri.container-type")
+                .setValue("sandbox").build(), spec.getAnnotations(0));
         assertEquals(100000, spec.getLinux().getUIDMappings(0).getHostID());
-        assertEquals("1", spec.getLinux().getSysctlMap().get("net.ipv4.ip_forward"));
+        assertEquals("net.ipv4.ip_forward", spec.getLinux().getSysctl(0).getKey());
+        assertEquals("1", spec.getLinux().getSysctl(0).getValue());
         assertEquals(536870912L, spec.getLinux().getResources().getMemory().getLimit());
         assertEquals("/default/c1", spec.getLinux().getCgroupsPath());
         assertEquals("/proc/1/ns/net", spec.getLinux().getNamespaces(1).getPath());
