@@ -4,6 +4,11 @@ import com.google.protobuf.Empty;
 import dev.podvisor.hypervisor.HypervisorSettings;
 import dev.podvisor.hypervisor.VmConfigs;
 import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
+import dev.podvisor.protocols.agent.CgroupStats;
+import dev.podvisor.protocols.agent.CreateContainerRequest;
+import dev.podvisor.protocols.agent.MemoryStats;
+import dev.podvisor.protocols.agent.StatsContainerResponse;
+import dev.podvisor.protocols.agent.Uint64Entry;
 import dev.podvisor.protocols.containerd.events.ttrpc.v1.ForwardRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectResponse;
@@ -14,6 +19,7 @@ import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.protocols.ttrpc.TtrpcServer;
 import dev.podvisor.protocols.ttrpc.TtrpcService;
+import dev.podvisor.sandbox.CgroupMetrics;
 import dev.podvisor.sandbox.PlanExplain;
 import dev.podvisor.sandbox.SandboxState;
 import dev.podvisor.sandbox.VmSandbox;
@@ -116,7 +122,14 @@ public final class AotTraining {
         MountInfo.read();
         var settings = HypervisorSettings.kataDefaults(Path.of("/bin/true"), Path.of("/bin/true"), Path.of("/bin/true"), null, Path.of("/bin/true"));
         JsonTrees.toBytes(VmConfigs.forSandbox(settings, dir, dir.resolve("fs.sock")).toJson());
-        OciSpecConverter.toAgentSpec(JsonTrees.parse(bundle.resolve("config.json")));
+        // the agent messages every pod writes and reads (CreateContainer's spec, a stats answer with map-like entries)
+        var guestSpec = OciSpecConverter.toAgentSpec(JsonTrees.parse(bundle.resolve("config.json")));
+        new ByteArrayOutputStream().writeBytes(CreateContainerRequest.newBuilder()
+                .setContainerId("training").setOCI(guestSpec).build().toByteArray());
+        CgroupMetrics.toContainerdV1(StatsContainerResponse.parseFrom(StatsContainerResponse.newBuilder()
+                .setCgroupStats(CgroupStats.newBuilder().setMemoryStats(MemoryStats.newBuilder()
+                        .addStats(Uint64Entry.newBuilder().setKey("cache").setValue(1))))
+                .build().toByteArray()));
 
         // the daemon's log lines (timestamps) and its child processes (the VMM, virtiofsd), as a sandbox's boot has
         LogfmtLog log = new LogfmtLog(java.io.OutputStream.nullOutputStream(), LogfmtLog.Level.DEBUG, Map.of("sandbox", "training"));
