@@ -1,23 +1,27 @@
 package dev.podvisor.shim;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import dev.podvisor.hypervisor.ChildProcesses;
 import dev.podvisor.hypervisor.HypervisorSettings;
 import dev.podvisor.hypervisor.VmConfigs;
 import dev.podvisor.hypervisor.clh.CloudHypervisorProcess;
 import dev.podvisor.hypervisor.clh.VmInfo;
+import dev.podvisor.protocols.agent.CgroupStats;
+import dev.podvisor.protocols.agent.CreateContainerRequest;
+import dev.podvisor.protocols.agent.MemoryStats;
+import dev.podvisor.protocols.agent.StatsContainerResponse;
+import dev.podvisor.protocols.agent.Uint64Entry;
 import dev.podvisor.protocols.containerd.events.ttrpc.v1.ForwardRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectRequest;
 import dev.podvisor.protocols.containerd.task.v2.ConnectResponse;
 import dev.podvisor.protocols.containerd.task.v2.DeleteResponse;
 import dev.podvisor.protocols.containerd.task.v2.StateRequest;
 import dev.podvisor.protocols.containerd.task.v2.StateResponse;
-import dev.podvisor.protocols.containerd.types.task.ProcessInfo;
 import dev.podvisor.protocols.ttrpc.TtrpcClient;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.protocols.ttrpc.TtrpcServer;
 import dev.podvisor.protocols.ttrpc.TtrpcService;
+import dev.podvisor.sandbox.CgroupMetrics;
 import dev.podvisor.sandbox.PlanExplain;
 import dev.podvisor.sandbox.SandboxState;
 import dev.podvisor.sandbox.VmSandbox;
@@ -124,7 +128,14 @@ public final class AotTraining {
         // vm.info's answer, as the sandbox reads it after boot (its readers' lambdas then come from the cache)
         VmInfo.fromJson(JsonTrees.parse(JsonTrees.toBytes(JsonTrees.NODES.objectNode().put("state", "Running")
                 .put("memory_actual_size", 1L << 30).<com.fasterxml.jackson.databind.node.ObjectNode>set("config", vmConfig))));
-        OciSpecConverter.toAgentSpec(JsonTrees.parse(bundle.resolve("config.json")));
+        // the agent messages every pod writes and reads (CreateContainer's spec, a stats answer with map-like entries)
+        var guestSpec = OciSpecConverter.toAgentSpec(JsonTrees.parse(bundle.resolve("config.json")));
+        new ByteArrayOutputStream().writeBytes(CreateContainerRequest.newBuilder()
+                .setContainerId("training").setOCI(guestSpec).build().toByteArray());
+        CgroupMetrics.toContainerdV1(StatsContainerResponse.parseFrom(StatsContainerResponse.newBuilder()
+                .setCgroupStats(CgroupStats.newBuilder().setMemoryStats(MemoryStats.newBuilder()
+                        .addStats(Uint64Entry.newBuilder().setKey("cache").setValue(1))))
+                .build().toByteArray()));
 
         // the daemon's log lines (timestamps) and its child processes (the VMM, virtiofsd), as a sandbox's boot has
         LogfmtLog log = new LogfmtLog(java.io.OutputStream.nullOutputStream(), LogfmtLog.Level.DEBUG, Map.of("sandbox", "training"));
@@ -165,7 +176,6 @@ public final class AotTraining {
             }
             tasks.oom("training");
             trainMetrics(dir, metrics, plan);
-            Any.pack(ProcessInfo.getDefaultInstance());
         } finally {
             taskServer.close();
             eventServer.close();

@@ -24,8 +24,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * call {@code containerd.services.events.ttrpc.v1.Events/Forward} on the socket named by {@code TTRPC_ADDRESS},
  * in publication order, from one background virtual thread; each try has a 5 s deadline, a failed send is
  * retried up to 5 times with a growing pause and a fresh connection. The event's Any carries the bare type
- * name ({@code containerd.events.TaskExit}), as containerd expects. Without {@code TTRPC_ADDRESS} (CRI-O)
- * events are only logged, as Kata does.
+ * name ({@code containerd.events.TaskExit}), as containerd expects, written out per event type
+ * ({@link EventTypes}). Without {@code TTRPC_ADDRESS} (CRI-O) events are only logged, as Kata does.
  */
 public final class EventPublisher implements TaskEvents, AutoCloseable {
 
@@ -64,14 +64,15 @@ public final class EventPublisher implements TaskEvents, AutoCloseable {
     @Override
     public void publish(String topic, Message event) {
         Instant now = Instant.now();
+        String type = EventTypes.fullName(event);
         Envelope envelope = Envelope.newBuilder()
                 .setTimestamp(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
                 .setNamespace(namespace)
                 .setTopic(topic)
-                .setEvent(Any.newBuilder().setTypeUrl(event.getDescriptorForType().getFullName())
+                .setEvent(Any.newBuilder().setTypeUrl(type)
                         .setValue(event.toByteString()))
                 .build();
-        log.debug("publish event", "topic", topic, "event", event.getDescriptorForType().getName());
+        log.debug("publish event", "topic", topic, "event", EventTypes.shortName(type));
         queue.add(new Pending(topic, envelope));
     }
 

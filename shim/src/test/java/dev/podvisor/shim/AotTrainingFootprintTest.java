@@ -16,13 +16,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The shim's AOT cache holds what its training loads, and a JVM started with the cache maps and links every class of
  * it, so a class family the training pulls in costs memory in every pod's shim (docs/decisions/0010). The training
  * walks the daemon's and start's paths (no argument), or delete's ({@code delete}, its own small cache); these must
- * not need Jackson databind's ObjectMapper.
+ * not need Jackson databind's ObjectMapper, nor protobuf-java's descriptors (building a generated file's
+ * {@code FileDescriptor} parses it with {@code DescriptorProtos}, ~0.9 MB of cache pages per shim).
  */
 class AotTrainingFootprintTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"daemon", "delete"})
-    void theTrainedPathsLoadNoObjectMapper(String training) throws IOException, InterruptedException {
+    void theTrainedPathsLoadNoObjectMapperNorDescriptors(String training) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-verbose:class",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), AotTraining.class.getName()));
@@ -47,5 +48,11 @@ class AotTrainingFootprintTest {
                         || l.contains("com.fasterxml.jackson.databind.deser.BeanDeserializerFactory "))
                 .toList();
         assertEquals(List.of(), mappers, "databind's mapper machinery was loaded by the trained paths");
+        List<String> descriptors = out.lines()
+                .filter(l -> l.contains("com.google.protobuf.DescriptorProtos$FileDescriptorProto ")
+                        || l.contains("com.google.protobuf.Descriptors$FileDescriptor "))
+                .toList();
+        assertEquals(List.of(), descriptors, "protobuf's descriptor machinery was loaded by the trained paths (find the"
+                + " cause with -XX:+UnlockDiagnosticVMOptions -XX:LogClassLoadingCauseFor=<class> -Xlog:class+load+cause=info)");
     }
 }

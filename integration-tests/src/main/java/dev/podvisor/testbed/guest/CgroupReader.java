@@ -5,6 +5,7 @@ import dev.podvisor.protocols.agent.CpuStats;
 import dev.podvisor.protocols.agent.CpuUsage;
 import dev.podvisor.protocols.agent.MemoryData;
 import dev.podvisor.protocols.agent.MemoryStats;
+import dev.podvisor.protocols.agent.Uint64Entry;
 import dev.podvisor.protocols.agent.PidsStats;
 
 import java.io.IOException;
@@ -42,7 +43,7 @@ final class CgroupReader {
         for (String line : lines(memory.resolve("memory.stat"))) {
             String[] kv = line.split(" ");
             if (kv.length == 2) {
-                memoryStats.putStats(kv[0], parse(kv[1]));
+                memoryStats.addStats(Uint64Entry.newBuilder().setKey(kv[0]).setValue(parse(kv[1])));
                 if (kv[0].equals("cache")) {
                     memoryStats.setCache(parse(kv[1]));
                 }

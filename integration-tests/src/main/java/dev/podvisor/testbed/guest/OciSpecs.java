@@ -2,7 +2,6 @@ package dev.podvisor.testbed.guest;
 
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -66,12 +65,13 @@ final class OciSpecs {
                 continue;
             }
             Object value = entry.getValue();
-            if (field.isMapField()) {
+            if (field.isMapField() || isStringEntries(field)) {
+                FieldDescriptor keyField = field.getMessageType().findFieldByName("key");
+                FieldDescriptor valueField = field.getMessageType().findFieldByName("value");
                 Map<String, Object> map = new LinkedHashMap<>();
                 for (Object item : (List<?>) value) {
-                    MapEntry<?, ?> e = (MapEntry<?, ?>) item;
-                    map.put(String.valueOf(e.getKey()), scalar(field.getMessageType().findFieldByName("value"),
-                            e.getValue()));
+                    Message e = (Message) item;
+                    map.put(String.valueOf(e.getField(keyField)), scalar(valueField, e.getField(valueField)));
                 }
                 out.put(jsonKey(field.getName()), map);
             } else if (field.isRepeated()) {
@@ -85,6 +85,15 @@ final class OciSpecs {
             }
         }
         return out;
+    }
+
+    /**
+     * Kata's {@code map<string, string>} fields (Annotations, Sysctl) that our oci.proto declares as repeated
+     * {@code StringEntry}, the same on the wire: written back as JSON objects, a repeated key's last value kept.
+     */
+    private static boolean isStringEntries(FieldDescriptor field) {
+        return field.isRepeated() && field.getJavaType() == FieldDescriptor.JavaType.MESSAGE
+                && field.getMessageType().getFullName().equals("grpc.StringEntry");
     }
 
     private static Object scalar(FieldDescriptor field, Object value) {

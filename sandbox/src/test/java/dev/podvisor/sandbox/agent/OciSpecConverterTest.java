@@ -46,9 +46,11 @@ class OciSpecConverterTest {
         assertEquals("rootfs", spec.getRoot().getPath());
         assertEquals("box", spec.getHostname());
         assertEquals("proc", spec.getMounts(0).getType());
-        assertEquals("sandbox", spec.getAnnotationsMap().get("io.kubernetes.cri.container-type"));
+        assertEquals(dev.podvisor.protocols.agent.StringEntry.newBuilder().setKey("io.kubernetes.cri.container-type")
+                .setValue("sandbox").build(), spec.getAnnotations(0));
         assertEquals(100000, spec.getLinux().getUIDMappings(0).getHostID());
-        assertEquals("1", spec.getLinux().getSysctlMap().get("net.ipv4.ip_forward"));
+        assertEquals("net.ipv4.ip_forward", spec.getLinux().getSysctl(0).getKey());
+        assertEquals("1", spec.getLinux().getSysctl(0).getValue());
         assertEquals(536870912L, spec.getLinux().getResources().getMemory().getLimit());
         assertEquals("/default/c1", spec.getLinux().getCgroupsPath());
         assertEquals("/proc/1/ns/net", spec.getLinux().getNamespaces(1).getPath());
@@ -84,5 +86,19 @@ class OciSpecConverterTest {
         assertEquals("", process.getRlimits(0).getType());
         assertEquals("RLIMIT_CORE", process.getRlimits(1).getType());
         assertEquals(0, process.getEnvCount());
+    }
+
+    @Test
+    void anUpdatesResourcesErrorNamesItsPathFromResources() throws Exception {
+        var error = assertThrows(IllegalArgumentException.class, () -> OciSpecConverter.merge(
+                JSON.readTree("{\"memory\": {\"limit\": \"1G\"}}"), dev.podvisor.protocols.agent.LinuxResources.newBuilder(), "resources"));
+        assertEquals("OCI spec resources.memory.limit: \"1G\" does not fit a long", error.getMessage());
+    }
+
+    @Test
+    void aBuilderOfNoOciObjectIsRefusedByName() {
+        var error = assertThrows(IllegalArgumentException.class, () -> OciSpecConverter.merge(
+                JSON.createObjectNode(), dev.podvisor.protocols.agent.LinuxSeccompArg.newBuilder(), ""));
+        assertTrue(error.getMessage().contains("dev.podvisor.protocols.agent.LinuxSeccompArg$Builder"), error.getMessage());
     }
 }
