@@ -31,7 +31,7 @@ APT_PACKAGES=(containerd runc busybox-static e2fsprogs util-linux procps psmisc 
 SHIM_MAIN=dev.podvisor.shim.ShimMain
 CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
 # Lean flags for a JVM per pod (measured with scripts/bench.sh, see docs/decisions/0004-shim-jvm-flags.md and
-# 0006-shim-memory.md, 0010-json-without-object-mapper.md): a small heap with a 1 MB young generation, one C1
+# 0006-shim-memory.md, 0010-json-without-object-mapper.md): a small heap with a 512 KB young generation, one C1
 # compiler thread that compiles only methods run ten times as often as by default (CompileThresholdScaling=10:
 # start-up code stays interpreted, 1 MiB less code cache and compiler arenas per shim) and a small code
 # cache; the AOT cache mapped without relocation so its read-only pages stay clean and shared between the shims
@@ -41,7 +41,7 @@ CLI_MAIN=dev.podvisor.shim.cli.PodvisorCli
 # --finalization=disabled: nothing the shim runs has a finalizer (JEP 421), so no Finalizer thread and its stack.
 # JVM logging is off but for errors on stderr: the shim's stdout is protocol (start prints the address,
 # delete a DeleteResponse).
-LEAN_FLAGS="-XX:+UseSerialGC -Xms6m -Xmn1m -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
+LEAN_FLAGS="-XX:+UseSerialGC -Xms6m -Xmn512k -Xmx32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -Xss256k \
 -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=10 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=12m -XX:-UsePerfData \
 -XX:TrimNativeHeapInterval=3000 -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-AOTReplayTraining \
 -XX:+UseCompactObjectHeaders --finalization=disabled \
