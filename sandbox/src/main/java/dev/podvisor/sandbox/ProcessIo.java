@@ -13,21 +13,22 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Copies one guest process's stdio between containerd's FIFOs on the host and the agent's stream calls, as
  * Kata's shim does: stdout/stderr by long-polling {@code ReadStdout}/{@code ReadStderr} until the agent
  * reports the stream finished (an OK answer with no data, as kata-agents from 3.27.0 answer and Kata's Go shim
- * reads it, {@code kata_agent.go readProcessStream}; or an error, as older agents answer); stdin by reading the FIFO and calling {@code WriteStdin}, then
- * {@code CloseStdin} at end of file. With a terminal the agent serves the pty on stdout and stderr is unused.
+ * reads it, {@code kata_agent.go readProcessStream}; or an error, as older agents answer); stdin by
+ * {@link StdinCopier}, which reads the FIFO into {@code WriteStdin} and calls {@code CloseStdin} at its end of
+ * file. With a terminal the agent serves the pty on stdout and stderr is unused.
  *
  * <p>Each copier runs on its own small platform thread, not a virtual one: a FIFO read or write blocks in the
  * kernel and would pin a virtual thread's carrier (the JDK does not compensate FIFO I/O), and two pinned
- * carriers stall every RPC of the daemon. FIFOs are opened read-write ({@code O_RDWR}): opening one
- * end-only blocks in {@code open(2)} until the other side shows up, which may be never ({@code ctr run -d}
- * has no stdin writer), and a virtual thread blocked in {@code open(2)} pins its carrier — two of those stall
- * the whole daemon. {@link FileChannel} is used so that closing one wakes a blocked read. {@link #awaitOutput} lets the exit path wait until all output reached the host before
- * containerd hears of the exit (otherwise {@code ctr run} could miss the last lines).
+ * carriers stall every RPC of the daemon. Output FIFOs are opened read-write ({@code O_RDWR}): opening one
+ * end-only blocks in {@code open(2)} until the other side shows up, which may be never. {@link #awaitOutput}
+ * lets the exit path wait until all output reached the host before containerd hears of the exit (otherwise
+ * {@code ctr run} could miss the last lines).
  */
 public final class ProcessIo {
 
@@ -39,9 +40,8 @@ public final class ProcessIo {
     private final ProcessStdio stdio;
     private final LogfmtLog log;
     private final CountDownLatch outputDone = new CountDownLatch(2);
-    private final CountDownLatch stdinDone = new CountDownLatch(1);
-    private volatile FileChannel stdinChannel;
-    private volatile boolean stdinClosed;
+    private final StdinCopier stdin;
+    private final AtomicBoolean guestStdinClosed = new AtomicBoolean();
 
     public ProcessIo(AgentClient agent, String containerId, String execId, ProcessStdio stdio, LogfmtLog log) {
         this.agent = agent;
@@ -49,6 +49,8 @@ public final class ProcessIo {
         this.execId = execId;
         this.stdio = stdio;
         this.log = log;
+        this.stdin = stdio.stdin().isEmpty() ? null
+                : new StdinCopier(agent, containerId, execId, Path.of(stdio.stdin()), log);
     }
 
     /** Starts the copiers; call right after the process was started in the guest. */
@@ -60,10 +62,8 @@ public final class ProcessIo {
         } else {
             copier("stderr-" + name, () -> copyOut(stdio.stderr(), false));
         }
-        if (stdio.stdin().isEmpty()) {
-            stdinDone.countDown();
-        } else {
-            copier("stdin-" + name, this::copyIn);
+        if (stdin != null) {
+            stdin.start("stdin-" + name);
         }
     }
 
@@ -95,29 +95,31 @@ public final class ProcessIo {
     }
 
     /**
-     * containerd's CloseIO(stdin): stop forwarding and close the guest process's stdin once what was already
-     * read from the FIFO has been written. Idempotent.
+     * containerd's {@code CloseIO(stdin)}: the guest process's stdin closes once the client closed its end of
+     * the FIFO and everything it wrote was forwarded ({@link StdinCopier}); at once when the process has no
+     * stdin FIFO. Returns without waiting; idempotent.
      */
     public void closeStdin() {
-        stdinClosed = true;
-        FileChannel channel = stdinChannel;
-        if (channel != null) {
-            closeQuietly(channel);
+        if (stdin != null) {
+            stdin.closeRequested();
+        } else if (guestStdinClosed.compareAndSet(false, true)) {
+            try {
+                agent.closeStdin(containerId, execId);
+            } catch (TtrpcException e) {
+                log.debug("CloseStdin failed", "container", containerId, "exec", execId, "error", e.getMessage());
+            }
         }
-        try {
-            stdinDone.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        closeGuestStdin();
+    }
+
+    /** For tests: waits until the stdin copy ended (true at once without a stdin FIFO), at most {@code timeout}. */
+    boolean awaitStdin(Duration timeout) throws InterruptedException {
+        return stdin == null || stdin.await(timeout);
     }
 
     /** Stops all copying (the process is gone). */
     public void close() {
-        stdinClosed = true;
-        FileChannel channel = stdinChannel;
-        if (channel != null) {
-            closeQuietly(channel);
+        if (stdin != null) {
+            stdin.stop();
         }
     }
 
@@ -159,44 +161,6 @@ public final class ProcessIo {
                 closeQuietly(out);
             }
             outputDone.countDown();
-        }
-    }
-
-    private void copyIn() {
-        try (FileChannel in = FileChannel.open(Path.of(stdio.stdin()), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            stdinChannel = in;
-            ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
-            while (!stdinClosed) {
-                buffer.clear();
-                int n = in.read(buffer);
-                if (n < 0) {
-                    break;
-                }
-                int offset = 0;
-                while (offset < n) {
-                    offset += (int) agent.writeStdin(containerId, execId,
-                            java.util.Arrays.copyOfRange(buffer.array(), offset, n), n - offset);
-                }
-            }
-        } catch (IOException | TtrpcException e) {
-            if (!stdinClosed) {
-                log.debug("stdin copy ended", "container", containerId, "exec", execId, "reason", e.getMessage());
-            }
-        } finally {
-            stdinDone.countDown();
-            closeGuestStdin();
-        }
-    }
-
-    private final java.util.concurrent.atomic.AtomicBoolean guestStdinClosed = new java.util.concurrent.atomic.AtomicBoolean();
-
-    private void closeGuestStdin() {
-        if (guestStdinClosed.compareAndSet(false, true)) {
-            try {
-                agent.closeStdin(containerId, execId);
-            } catch (TtrpcException e) {
-                log.debug("CloseStdin failed", "container", containerId, "exec", execId, "error", e.getMessage());
-            }
         }
     }
 
