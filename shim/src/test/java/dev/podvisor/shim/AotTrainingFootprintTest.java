@@ -17,13 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * it, so a class family the training pulls in costs memory in every pod's shim (docs/decisions/0010). The training
  * walks the daemon's and start's paths (no argument), or delete's ({@code delete}, its own small cache); these must
  * not need Jackson databind's ObjectMapper, nor protobuf-java's descriptors (building a generated file's
- * {@code FileDescriptor} parses it with {@code DescriptorProtos}, ~0.9 MB of cache pages per shim).
+ * {@code FileDescriptor} parses it with {@code DescriptorProtos}, ~0.9 MB of cache pages per shim), nor
+ * {@code DateTimeFormatter} (about 100 classes with its chronology and locale data, decision 0011).
  */
 class AotTrainingFootprintTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"daemon", "delete"})
-    void theTrainedPathsLoadNoObjectMapperNorDescriptors(String training) throws IOException, InterruptedException {
+    void theTrainedPathsLoadNoObjectMapperDescriptorsNorDateFormatter(String training) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-verbose:class",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), AotTraining.class.getName()));
@@ -54,5 +55,7 @@ class AotTrainingFootprintTest {
                 .toList();
         assertEquals(List.of(), descriptors, "protobuf's descriptor machinery was loaded by the trained paths (find the"
                 + " cause with -XX:+UnlockDiagnosticVMOptions -XX:LogClassLoadingCauseFor=<class> -Xlog:class+load+cause=info)");
+        List<String> formatters = out.lines().filter(l -> l.contains("java.time.format.DateTimeFormatter ")).toList();
+        assertEquals(List.of(), formatters, "DateTimeFormatter was loaded by the trained paths");
     }
 }

@@ -54,7 +54,10 @@ public final class LogfmtLog {
             return;
         }
         StringBuilder line = new StringBuilder(128);
-        line.append("time=").append(Instant.now()).append(" level=").append(level.name().toLowerCase())
+        Instant now = Instant.now();
+        line.append("time=");
+        UtcTime.append(line, now.getEpochSecond(), now.getNano());
+        line.append(" level=").append(level.name().toLowerCase())
                 .append(" msg=");
         appendValue(line, message);
         for (var entry : fixed.entrySet()) {
