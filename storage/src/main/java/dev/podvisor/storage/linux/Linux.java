@@ -85,6 +85,9 @@ public final class Linux {
     public static final int UMOUNT_NOFOLLOW = 8;
 
     // ---- open(2) flags (x86_64 asm-generic/fcntl.h) ----
+    /** {@code openat(2)}'s directory argument for a path relative to the working directory. */
+    private static final int AT_FDCWD = -100;
+
     /** open(2) flag {@code O_RDONLY}. */
     public static final int O_RDONLY = 0;
     /** open(2) flag {@code O_WRONLY}. */
@@ -205,8 +208,8 @@ public final class Linux {
      */
     public static void mount(String source, String target, String fstype, long flags, String data) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.MOUNT.handle().invokeExact(st, cString(arena, source), cString(arena, target),
-                    cString(arena, fstype), flags, cString(arena, data));
+            long r = Sys.syscall(st, Syscall.MOUNT, cString(arena, source).address(), cString(arena, target).address(),
+                    cString(arena, fstype).address(), flags, cString(arena, data).address(), 0);
             if (r != 0) {
                 String what = (source == null ? "none" : source) + " → " + target
                         + (fstype == null ? "" : ", type " + fstype);
@@ -224,7 +227,7 @@ public final class Linux {
      */
     public static void umount2(String target, int flags) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.UMOUNT2.handle().invokeExact(st, cString(arena, target), flags);
+            long r = Sys.syscall(st, Syscall.UMOUNT2, cString(arena, target).address(), flags, 0, 0, 0, 0);
             if (r != 0) {
                 throw new LinuxException("umount2", target, errno(st));
             }
@@ -240,7 +243,7 @@ public final class Linux {
     public static FsStat statfs(String path) {
         return Sys.run((arena, st) -> {
             MemorySegment buf = arena.allocate(120, 8);
-            int r = (int) Sys.STATFS.handle().invokeExact(st, cString(arena, path), buf);
+            long r = Sys.syscall(st, Syscall.STATFS, cString(arena, path).address(), buf.address(), 0, 0, 0, 0);
             if (r != 0) {
                 throw new LinuxException("statfs", path, errno(st));
             }
@@ -261,7 +264,7 @@ public final class Linux {
     public static long mountFlags(String path) {
         long st = Sys.run((arena, state) -> {
             MemorySegment buf = arena.allocate(120, 8);
-            int r = (int) Sys.STATFS.handle().invokeExact(state, cString(arena, path), buf);
+            long r = Sys.syscall(state, Syscall.STATFS, cString(arena, path).address(), buf.address(), 0, 0, 0, 0);
             if (r != 0) {
                 throw new LinuxException("statfs", path, errno(state));
             }
@@ -286,7 +289,7 @@ public final class Linux {
         try {
             return Sys.run((arena, st) -> {
                 MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
-                int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, BLKROGET, out);
+                int r = (int) Sys.syscall(st, Syscall.IOCTL, fd, BLKROGET, out.address(), 0, 0, 0);
                 if (r != 0) {
                     throw new LinuxException("ioctl(BLKROGET)", device, errno(st));
                 }
@@ -307,7 +310,7 @@ public final class Linux {
         try {
             return Sys.run((arena, st) -> {
                 MemorySegment out = arena.allocate(ValueLayout.JAVA_LONG);
-                int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, BLKGETSIZE64, out);
+                int r = (int) Sys.syscall(st, Syscall.IOCTL, fd, BLKGETSIZE64, out.address(), 0, 0, 0);
                 if (r != 0) {
                     throw new LinuxException("ioctl(BLKGETSIZE64)", device, errno(st));
                 }
@@ -321,14 +324,13 @@ public final class Linux {
     // ---- processes ----
 
     /**
-     * Links the downcalls that every sandbox's boot and teardown makes ({@code mount}, {@code umount2},
-     * {@code statfs}) ahead of their first use, e.g. on a spare thread while the shim daemon starts: at a JVM's
-     * start each costs 6–11 ms to link, the first downcall of all about 30 ms more ({@link Downcall}).
+     * Links the downcall that every sandbox's boot and teardown makes ({@code mount}, {@code umount2},
+     * {@code statfs}, all through one {@code syscall(2)} stub, {@link Syscall}) ahead of its first use, e.g. on a
+     * spare thread while the shim daemon starts: at a JVM's start linking costs 6–11 ms, the first downcall of
+     * all about 30 ms more ({@link Downcall}).
      */
     public static void linkMountCalls() {
-        Sys.MOUNT.handle();
-        Sys.UMOUNT2.handle();
-        Sys.STATFS.handle();
+        Sys.SYSCALL.handle();
     }
 
     /**
@@ -339,22 +341,22 @@ public final class Linux {
      */
     public static int setsid() {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.SETSID.handle().invokeExact(st);
+            long r = Sys.syscall(st, Syscall.SETSID, 0, 0, 0, 0, 0, 0);
             if (r < 0) {
                 throw new LinuxException("setsid", "", errno(st));
             }
-            return r;
+            return (int) r;
         });
     }
 
     /** {@code getuid(2)}: the real user id of this process. */
     public static int getuid() {
-        return Sys.run((arena, st) -> (int) Sys.GETUID.handle().invokeExact());
+        return Sys.run((arena, st) -> (int) Sys.syscall(st, Syscall.GETUID, 0, 0, 0, 0, 0, 0));
     }
 
     /** {@code getpid(2)}: this process's id. */
     public static int getpid() {
-        return Sys.run((arena, st) -> (int) Sys.GETPID.handle().invokeExact());
+        return Sys.run((arena, st) -> (int) Sys.syscall(st, Syscall.GETPID, 0, 0, 0, 0, 0, 0));
     }
 
     /**
@@ -363,7 +365,7 @@ public final class Linux {
      */
     public static void setChildSubreaper() {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.PRCTL.handle().invokeExact(st, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+            int r = (int) Sys.syscall(st, Syscall.PRCTL, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0);
             if (r != 0) {
                 throw new LinuxException("prctl", "PR_SET_CHILD_SUBREAPER", errno(st));
             }
@@ -383,7 +385,7 @@ public final class Linux {
         return Sys.run((arena, st) -> {
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
             while (true) {
-                int r = (int) Sys.WAITPID.handle().invokeExact(st, pid, status, options);
+                int r = (int) Sys.syscall(st, Syscall.WAIT4, pid, status.address(), options, 0, 0, 0);
                 if (r > 0) {
                     return WaitStatus.decode(r, status.get(ValueLayout.JAVA_INT, 0));
                 }
@@ -421,7 +423,7 @@ public final class Linux {
      */
     public static void kill(int pid, int signal) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.KILL.handle().invokeExact(st, pid, signal);
+            int r = (int) Sys.syscall(st, Syscall.KILL, pid, signal, 0, 0, 0, 0);
             if (r != 0) {
                 throw new LinuxException("kill", pid + ", signal " + signal, errno(st));
             }
@@ -483,7 +485,7 @@ public final class Linux {
             MemorySegment ws = arena.allocate(8, 2);
             ws.set(ValueLayout.JAVA_SHORT, 0, (short) rows);
             ws.set(ValueLayout.JAVA_SHORT, 2, (short) columns);
-            int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, TIOCSWINSZ, ws);
+            int r = (int) Sys.syscall(st, Syscall.IOCTL, fd, TIOCSWINSZ, ws.address(), 0, 0, 0);
             if (r != 0) {
                 throw new LinuxException("ioctl(TIOCSWINSZ)", "fd " + fd, errno(st));
             }
@@ -495,7 +497,7 @@ public final class Linux {
     public static WindowSize getWindowSize(int fd) {
         return Sys.run((arena, st) -> {
             MemorySegment ws = arena.allocate(8, 2);
-            int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, TIOCGWINSZ, ws);
+            int r = (int) Sys.syscall(st, Syscall.IOCTL, fd, TIOCGWINSZ, ws.address(), 0, 0, 0);
             if (r != 0) {
                 throw new LinuxException("ioctl(TIOCGWINSZ)", "fd " + fd, errno(st));
             }
@@ -521,7 +523,7 @@ public final class Linux {
         return Sys.run((arena, st) -> {
             MemorySegment native_ = arena.allocate(len);
             while (true) {
-                long n = (long) Sys.READ.handle().invokeExact(st, fd, native_, (long) len);
+                long n = Sys.syscall(st, Syscall.READ, fd, native_.address(), len, 0, 0, 0);
                 if (n > 0) {
                     MemorySegment.copy(native_, ValueLayout.JAVA_BYTE, 0, buf, off, (int) n);
                     return (int) n;
@@ -556,7 +558,7 @@ public final class Linux {
             MemorySegment.copy(buf, off, native_, ValueLayout.JAVA_BYTE, 0, len);
             long done = 0;
             while (done < len) {
-                long n = (long) Sys.WRITE.handle().invokeExact(st, fd, native_.asSlice(done), len - done);
+                long n = Sys.syscall(st, Syscall.WRITE, fd, native_.address() + done, len - done, 0, 0, 0);
                 if (n >= 0) {
                     done += n;
                 } else {
@@ -577,7 +579,7 @@ public final class Linux {
      */
     public static void close(int fd) {
         Sys.run((arena, st) -> {
-            int r = (int) Sys.CLOSE.handle().invokeExact(st, fd);
+            int r = (int) Sys.syscall(st, Syscall.CLOSE, fd, 0, 0, 0, 0, 0);
             if (r != 0 && errno(st) != EINTR) {
                 throw new LinuxException("close", "fd " + fd, errno(st));
             }
@@ -616,7 +618,7 @@ public final class Linux {
      */
     public static int open(String path, int flags, int mode) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.OPEN.handle().invokeExact(st, cString(arena, path), flags, mode);
+            int r = (int) Sys.syscall(st, Syscall.OPENAT, AT_FDCWD, cString(arena, path).address(), flags, mode, 0, 0);
             if (r < 0) {
                 throw new LinuxException("open", path, errno(st));
             }
@@ -631,7 +633,7 @@ public final class Linux {
      */
     public static int dup(int fd) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.DUP.handle().invokeExact(st, fd);
+            int r = (int) Sys.syscall(st, Syscall.DUP, fd, 0, 0, 0, 0, 0);
             if (r < 0) {
                 throw new LinuxException("dup", "fd " + fd, errno(st));
             }
@@ -642,7 +644,7 @@ public final class Linux {
     /** {@code ioctl(fd, request, arg)} with an integer argument; the result (≥ 0). */
     static int ioctl(int fd, long request, long arg, String name, String what) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.IOCTL_LONG.handle().invokeExact(st, fd, request, arg);
+            int r = (int) Sys.syscall(st, Syscall.IOCTL, fd, request, arg, 0, 0, 0);
             if (r < 0) {
                 throw new LinuxException("ioctl(" + name + ")", what, errno(st));
             }
@@ -653,7 +655,7 @@ public final class Linux {
     /** {@code ioctl(fd, request, ptr)}; the result (≥ 0). */
     static int ioctl(int fd, long request, MemorySegment arg, String name, String what) {
         return Sys.run((arena, st) -> {
-            int r = (int) Sys.IOCTL_PTR.handle().invokeExact(st, fd, request, arg);
+            int r = (int) Sys.syscall(st, Syscall.IOCTL, fd, request, arg.address(), 0, 0, 0);
             if (r < 0) {
                 throw new LinuxException("ioctl(" + name + ")", what, errno(st));
             }

@@ -117,7 +117,7 @@ public final class Netns {
         int fd = Linux.open(netnsPath.toString(), Linux.O_RDONLY | Linux.O_CLOEXEC);
         try {
             Sys.run((arena, st) -> {
-                if ((int) Sys.SETNS.handle().invokeExact(st, fd, CLONE_NEWNET) != 0) {
+                if ((int) Sys.syscall(st, Syscall.SETNS, fd, CLONE_NEWNET, 0, 0, 0, 0) != 0) {
                     throw new LinuxException("setns", netnsPath + ", CLONE_NEWNET", errno(st));
                 }
                 return null;

@@ -81,6 +81,16 @@ final class Sys {
         T call(Arena arena, MemorySegment state) throws Throwable;
     }
 
+    /**
+     * {@code syscall(call, a1, ..., a6)} with errno captured into {@code state}.
+     *
+     * @return the kernel's result, or -1 (errno in {@code state})
+     */
+    static long syscall(MemorySegment state, Syscall call, long a1, long a2, long a3, long a4, long a5, long a6)
+            throws Throwable {
+        return (long) SYSCALL.handle().invokeExact(state, call.number(), a1, a2, a3, a4, a5, a6);
+    }
+
     /** Runs {@code call}, passing runtime exceptions through and wrapping anything else. */
     static <T> T run(NativeCall<T> call) {
         try (Arena arena = Arena.ofConfined()) {
@@ -94,32 +104,18 @@ final class Sys {
 
     // ---- handles (x86_64 glibc prototypes) ----
 
-    static final Downcall MOUNT = errnoCall("mount", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, PTR));
-    static final Downcall UMOUNT2 = errnoCall("umount2", FunctionDescriptor.of(INT, PTR, INT));
-    static final Downcall STATFS = errnoCall("statfs", FunctionDescriptor.of(INT, PTR, PTR));
-    /** {@code int open(const char *path, int flags, ...)}: mode is the first variadic argument. */
-    static final Downcall OPEN = variadicErrnoCall("open", 2, FunctionDescriptor.of(INT, PTR, INT, INT));
-    static final Downcall CLOSE = errnoCall("close", FunctionDescriptor.of(INT, INT));
-    static final Downcall DUP = errnoCall("dup", FunctionDescriptor.of(INT, INT));
-    /** {@code int ioctl(int fd, unsigned long request, ...)} with a pointer argument. */
-    static final Downcall IOCTL_PTR = variadicErrnoCall("ioctl", 2, FunctionDescriptor.of(INT, INT, LONG, PTR));
-    /** {@code int ioctl(int fd, unsigned long request, ...)} with an integer argument. */
-    static final Downcall IOCTL_LONG = variadicErrnoCall("ioctl", 2, FunctionDescriptor.of(INT, INT, LONG, LONG));
-    static final Downcall SETSID = errnoCall("setsid", FunctionDescriptor.of(INT));
-    static final Downcall GETUID = plainCall("getuid", FunctionDescriptor.of(INT));
-    static final Downcall GETPID = plainCall("getpid", FunctionDescriptor.of(INT));
-    /** {@code int prctl(int option, ...)}: the four {@code unsigned long} arguments are variadic. */
-    static final Downcall PRCTL = variadicErrnoCall("prctl", 1,
-            FunctionDescriptor.of(INT, INT, LONG, LONG, LONG, LONG));
-    static final Downcall WAITPID = errnoCall("waitpid", FunctionDescriptor.of(INT, INT, PTR, INT));
-    static final Downcall KILL = errnoCall("kill", FunctionDescriptor.of(INT, INT, INT));
+    /**
+     * {@code long syscall(long number, ...)}: glibc reads six {@code long} arguments after the number and returns
+     * the kernel's result, or -1 with errno set. Pointers go as their addresses, unused arguments as 0. One shape
+     * for every {@link Syscall}, so one linked stub for all of them.
+     */
+    static final Downcall SYSCALL = variadicErrnoCall("syscall", 1,
+            FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG, LONG, LONG, LONG));
     static final Downcall POSIX_OPENPT = errnoCall("posix_openpt", FunctionDescriptor.of(INT, INT));
     static final Downcall GRANTPT = errnoCall("grantpt", FunctionDescriptor.of(INT, INT));
     static final Downcall UNLOCKPT = errnoCall("unlockpt", FunctionDescriptor.of(INT, INT));
     /** glibc {@code int ptsname_r(int fd, char *buf, size_t len)}: returns 0 or an errno value. */
     static final Downcall PTSNAME_R = errnoCall("ptsname_r", FunctionDescriptor.of(INT, INT, PTR, LONG));
-    static final Downcall READ = errnoCall("read", FunctionDescriptor.of(LONG, INT, PTR, LONG));
-    static final Downcall WRITE = errnoCall("write", FunctionDescriptor.of(LONG, INT, PTR, LONG));
     static final Downcall SOCKET = errnoCall("socket", FunctionDescriptor.of(INT, INT, INT, INT));
     static final Downcall BIND = errnoCall("bind", FunctionDescriptor.of(INT, INT, PTR, INT));
     static final Downcall LISTEN = errnoCall("listen", FunctionDescriptor.of(INT, INT, INT));
@@ -128,7 +124,6 @@ final class Sys {
     static final Downcall RECVMSG = errnoCall("recvmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
     static final Downcall SENDMSG = errnoCall("sendmsg", FunctionDescriptor.of(LONG, INT, PTR, INT));
     static final Downcall POLL = errnoCall("poll", FunctionDescriptor.of(INT, PTR, LONG, INT));
-    static final Downcall SETNS = errnoCall("setns", FunctionDescriptor.of(INT, INT, INT));
     static final Downcall STRERROR = plainCall("strerror", FunctionDescriptor.of(C_STRING, INT));
     /** glibc ≥ 2.32: the errno constant's name ("EINVAL"), or NULL when unknown. */
     static final Downcall STRERRORNAME_NP = LIBC.find("strerrorname_np").isPresent()
