@@ -4,12 +4,9 @@ import dev.podvisor.protocols.ttrpc.Code;
 import dev.podvisor.protocols.ttrpc.TtrpcException;
 import dev.podvisor.sandbox.agent.AgentClient;
 import dev.podvisor.sandbox.log.LogfmtLog;
+import dev.podvisor.storage.linux.LinuxException;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -25,14 +22,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Each copier runs on its own small platform thread, not a virtual one: a FIFO read or write blocks in the
  * kernel and would pin a virtual thread's carrier (the JDK does not compensate FIFO I/O), and two pinned
- * carriers stall every RPC of the daemon. Output FIFOs are opened read-write ({@code O_RDWR}): opening one
- * end-only blocks in {@code open(2)} until the other side shows up, which may be never. {@link #awaitOutput}
- * lets the exit path wait until all output reached the host before containerd hears of the exit (otherwise
+ * carriers stall every RPC of the daemon. Output goes through {@link OutputFifo}, which never blocks in
+ * {@code open(2)} and does not close a FIFO on bytes its client has not read yet. {@link #awaitOutput} lets
+ * the exit path wait until all output reached the host before containerd hears of the exit (otherwise
  * {@code ctr run} could miss the last lines).
  */
 public final class ProcessIo {
 
     private static final int CHUNK = 32 * 1024;
+
+    /**
+     * How long the exit path waits for a process's output to reach the host ({@link #awaitOutput}), and so
+     * how long an output FIFO with unread bytes waits for a reader before it closes ({@link OutputFifo#finish}).
+     */
+    public static final Duration OUTPUT_WAIT = Duration.ofSeconds(10);
 
     private final AgentClient agent;
     private final String containerId;
@@ -124,10 +127,10 @@ public final class ProcessIo {
     }
 
     private void copyOut(String fifo, boolean stdout) {
-        FileChannel out = null;
+        OutputFifo out = null;
         try {
             if (!fifo.isEmpty()) {
-                out = FileChannel.open(Path.of(fifo), StandardOpenOption.READ, StandardOpenOption.WRITE);
+                out = OutputFifo.open(fifo);
             }
             while (true) {
                 byte[] data;
@@ -147,28 +150,17 @@ public final class ProcessIo {
                     return;
                 }
                 if (out != null) {
-                    ByteBuffer buffer = ByteBuffer.wrap(data);
-                    while (buffer.hasRemaining()) {
-                        out.write(buffer);
-                    }
+                    out.write(data);
                 }
             }
-        } catch (IOException e) {
+        } catch (LinuxException e) {
             log.warn("copying output failed", "container", containerId, "exec", execId, "fifo", fifo,
                     "error", e.getMessage());
         } finally {
             if (out != null) {
-                closeQuietly(out);
+                out.finish(OUTPUT_WAIT);
             }
             outputDone.countDown();
-        }
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing a FIFO end cannot lose data we still need
         }
     }
 }

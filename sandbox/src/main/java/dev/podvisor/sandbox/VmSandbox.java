@@ -195,7 +195,7 @@ public final class VmSandbox implements PodSandbox {
     public int waitProcess(String containerId, String execId) {
         int status = agent.waitProcess(containerId, execId);
         ProcessIo processIo = io.get(key(containerId, execId));
-        if (processIo != null && !processIo.awaitOutput(Duration.ofSeconds(10))) {
+        if (processIo != null && !processIo.awaitOutput(ProcessIo.OUTPUT_WAIT)) {
             log.warn("output still copying 10 s after exit; reporting the exit anyway", "container", containerId, "exec", execId);
         }
         return status;

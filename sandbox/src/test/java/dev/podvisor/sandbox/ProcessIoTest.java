@@ -158,4 +158,26 @@ class ProcessIoTest {
             assertEquals("", agent.stdinLog().toString());
         }
     }
+
+    @Test
+    void outputReachesAClientThatOpensItsFifoOnlyAfterTheProcessEnded() throws Exception {
+        Path fifo = dir.resolve("stdout-fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        try (FakeAgent agent = agent(List.of("late reader\n"), null)) {
+            ProcessIo io = new ProcessIo(agent.client(), "c1", "e1", new ProcessStdio("", fifo.toString(), "", false),
+                    LogfmtLog.discard());
+            io.start();
+            // ctr task exec opens its FIFOs asynchronously; a quick process can end before that: the output is
+            // not done (and the exit not reported) while its bytes wait for a reader
+            assertFalse(io.awaitOutput(Duration.ofMillis(200)), "output counted as done with nobody reading it");
+            try (FileChannel client = FileChannel.open(fifo, StandardOpenOption.READ)) {
+                ByteBuffer all = ByteBuffer.allocate(4096);
+                while (client.read(all) >= 0) {
+                    // until end of file
+                }
+                assertEquals("late reader\n", new String(all.array(), 0, all.position(), StandardCharsets.UTF_8));
+            }
+            assertTrue(io.awaitOutput(Duration.ofSeconds(20)), "the copiers did not finish");
+        }
+    }
 }

@@ -85,6 +85,9 @@ public final class Linux {
     public static final int UMOUNT_NOFOLLOW = 8;
 
     // ---- open(2) flags (x86_64 asm-generic/fcntl.h) ----
+    /** {@code ioctl(2)} request: bytes readable without blocking ({@code asm-generic/ioctls.h}). */
+    private static final long FIONREAD = 0x541B;
+
     /** {@code openat(2)}'s directory argument for a path relative to the working directory. */
     private static final int AT_FDCWD = -100;
 
@@ -569,6 +572,23 @@ public final class Linux {
                 }
             }
             return null;
+        });
+    }
+
+    /**
+     * Bytes written to a pipe or FIFO and not read yet ({@code ioctl(FIONREAD)}); for a regular file, the bytes
+     * from the file offset to its end.
+     *
+     * @throws LinuxException e.g. {@code EBADF}, or {@code ENOTTY} for a file type without the request
+     */
+    public static int pendingBytes(int fd) {
+        return Sys.run((arena, st) -> {
+            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
+            int r = (int) Sys.syscall(st, Syscall.IOCTL, fd, FIONREAD, count.address(), 0, 0, 0);
+            if (r != 0) {
+                throw new LinuxException("ioctl(FIONREAD)", "fd " + fd, errno(st));
+            }
+            return count.get(ValueLayout.JAVA_INT, 0);
         });
     }
 
