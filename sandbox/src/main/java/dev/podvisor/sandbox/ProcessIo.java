@@ -104,13 +104,9 @@ public final class ProcessIo {
      */
     public void closeStdin() {
         if (stdin != null) {
-            stdin.closeRequested();
+            stdin.requestClose();
         } else if (guestStdinClosed.compareAndSet(false, true)) {
-            try {
-                agent.closeStdin(containerId, execId);
-            } catch (TtrpcException e) {
-                log.debug("CloseStdin failed", "container", containerId, "exec", execId, "error", e.getMessage());
-            }
+            StdinCopier.closeGuestStdin(agent, containerId, execId, log);
         }
     }
 

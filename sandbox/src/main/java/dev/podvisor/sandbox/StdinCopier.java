@@ -68,7 +68,7 @@ final class StdinCopier {
      * containerd's {@code CloseIO(stdin)}: drops the copier's own writer, so the copy ends, and the guest's stdin
      * closes, once the client closed its end and the FIFO is drained. Returns at once; idempotent.
      */
-    void closeRequested() {
+    void requestClose() {
         synchronized (lock) {
             closeRequested = true;
             closeQuietly(keepAlive);
@@ -122,7 +122,7 @@ final class StdinCopier {
             boolean stoppedFromOutside = isStopped();
             stop();
             if (endOfFile || !stoppedFromOutside) {
-                closeGuestStdin();
+                closeGuestStdin(agent, containerId, execId, log);
             }
             done.countDown();
         }
@@ -149,7 +149,8 @@ final class StdinCopier {
         }
     }
 
-    private void closeGuestStdin() {
+    /** The agent's {@code CloseStdin} for one process; a failure (the process is gone) is only logged. */
+    static void closeGuestStdin(AgentClient agent, String containerId, String execId, LogfmtLog log) {
         try {
             agent.closeStdin(containerId, execId);
         } catch (TtrpcException e) {

@@ -31,6 +31,8 @@ enum Syscall {
     SETNS(308, 268);
 
     private static final String ARCH = System.getProperty("os.arch");
+    private static final boolean X86_64 = ARCH.equals("amd64") || ARCH.equals("x86_64");
+    private static final boolean ARM64 = ARCH.equals("aarch64");
 
     private final long x86_64;
     private final long arm64;
@@ -46,11 +48,13 @@ enum Syscall {
      * @throws UnsupportedOperationException naming {@code os.arch} on an architecture other than x86_64 and arm64
      */
     long number() {
-        return switch (ARCH) {
-            case "amd64", "x86_64" -> x86_64;
-            case "aarch64" -> arm64;
-            default -> throw new UnsupportedOperationException(
-                    "system call " + name().toLowerCase() + ": os.arch " + ARCH + " is not x86_64 or arm64");
-        };
+        if (X86_64) {
+            return x86_64;
+        }
+        if (ARM64) {
+            return arm64;
+        }
+        throw new UnsupportedOperationException(
+                "system call " + name().toLowerCase() + ": os.arch " + ARCH + " is not x86_64 or arm64");
     }
 }
